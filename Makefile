@@ -1,0 +1,50 @@
+# prolo-kb. `make serve` and `make test` are all a newcomer needs: both create .venv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SPHINXOPTS ?= -nW --keep-going -q
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DOCS := $(shell find docs -type f -not -path '*/__pycache__/*' 2>/dev/null)
+SRC := $(shell find src indexer -name '*.py' -o -name '*.css' -o -name '*.js' -o -name '*.html' 2>/dev/null)
+
+.PHONY: help venv build serve live test lint eval bench fuzz check pdf clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[docs,test]'
+	@touch $@
+
+venv: $(STAMP)  ## create .venv and install everything
+
+build/index/manifest.json: $(STAMP) $(DOCS) $(SRC)
+	$(BIN)/sphinx-build -b html $(SPHINXOPTS) -j auto docs build/html
+
+build: $(STAMP)  ## build the site (build/html) and the search index (build/index)
+	$(BIN)/sphinx-build -b html $(SPHINXOPTS) -j auto docs build/html
+
+serve: build/index/manifest.json  ## build if needed, then serve the site and its search
+	$(BIN)/prolo-kb serve --host $(HOST) --port $(PORT) --site build/html --index build/index
+
+live: $(STAMP)  ## rebuild and reload the browser on every edit (for authors)
+	$(BIN)/sphinx-autobuild docs build/html --host $(HOST) --port $(PORT) -j auto
+
+test: $(STAMP)  ## lint, build, and run every test
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory build
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check src indexer tests docs/conf.py
+	$(BIN)/mypy
+
+clean:  ## remove build output (keeps .venv)
+	rm -rf build .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,53 @@
+"""Sphinx configuration for the prolo-kb site and search index."""
+
+from __future__ import annotations
+
+project = "Prolotherapy Knowledge Base"
+author = "Infinity Regenerative Medicine"
+copyright = "2026, Infinity Regenerative Medicine"
+language = "en"
+
+extensions = ["myst_parser", "indexer"]
+myst_enable_extensions = ["colon_fence", "deflist"]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build", "_data", "Thumbs.db", ".DS_Store"]
+suppress_warnings: list[str] = []
+
+# --- prolo-kb content model (read by the `indexer` extension) --------------------------
+# Topic ids used by FAQ entries and page front matter, with their display names.
+kb_topics = {
+    "indications": "Conditions treated",
+    "mechanism": "How it works",
+    "protocol": "Session protocol",
+    "expectations": "What to expect",
+    "recovery": "Recovery groups",
+    "side-effects": "Side effects",
+    "evidence": "Evidence",
+    "safety": "Candidacy and safety",
+    "aftercare": "Aftercare",
+    "practicalities": "Practicalities",
+    "general": "General",
+}
+kb_audiences = ["patient", "staff", "physician"]
+# Term -> lay words, read by the glossary page and by the search (via the index).
+kb_glossary = "_data/glossary.yaml"
+# The page whose {reference} entries are the only sources content may cite.
+kb_references_doc = "references"
+# Where "report a problem with this page" mail goes.
+kb_feedback_email = "content@infinityregenerative.example"
+# The search index is written next to the HTML output (build/html -> build/index).
+kb_index_dir = ""
+
+# --- HTML ------------------------------------------------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = "Prolotherapy Knowledge Base"
+html_static_path = ["_static"]
+html_last_updated_fmt = ""
+html_theme_options = {
+    "repository_url": "",
+    "use_download_button": False,
+    "use_fullscreen_button": False,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "home_page_in_toc": True,
+}

@@ -1,0 +1,182 @@
+"""The ``faq`` directive: one question and its approved answer.
+
+::
+
+    :::{faq} How often will I need the injections?
+    :id: injection-interval
+    :topic: protocol
+    :audience: patient, staff
+    :sources: clinic-page
+
+    Every four to six weeks. ...
+    :::
+
+Escalation entries (``:escalate:`` and ``:signs:``) and policy-pending entries
+(``:status: policy-pending``) carry badges that cannot be missed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from prolo_kb.content import AUDIENCES, STATUSES
+
+from . import readability
+from .domain import FaqRecord, get_domain
+from .report import warn
+from .text import blocks_text
+
+ESCALATE_BADGE = "Escalate: pass to a clinician"
+PENDING_BADGE = "Clinic policy pending: ask a clinician"
+
+
+def split_list(value: str | None) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def badge(text: str, kind: str) -> nodes.inline:
+    return nodes.inline(text, text, classes=["kb-badge", f"kb-badge-{kind}"])
+
+
+class FaqDirective(SphinxDirective):
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec: ClassVar[dict[str, object]] = {
+        "id": directives.unchanged,
+        "topic": directives.unchanged,
+        "audience": directives.unchanged,
+        "sources": directives.unchanged,
+        "signs": directives.unchanged,
+        "escalate": directives.flag,
+        "status": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        docname = self.env.docname
+        question = " ".join(self.arguments[0].split())
+        entry_id = (self.options.get("id") or "").strip()
+        lineno = self.lineno
+        if not entry_id:
+            entry_id = nodes.make_id(question)
+            warn(docname, lineno, "faq", f"FAQ entry {question!r} has no :id: "
+                 f"(using {entry_id!r}); give it a stable id")
+        elif entry_id != nodes.make_id(entry_id):
+            warn(docname, lineno, "faq", f"FAQ id {entry_id!r} must be lowercase letters, "
+                 "digits and hyphens")
+        topic = (self.options.get("topic") or "").strip()
+        topics = self.config.kb_topics
+        if topic not in topics:
+            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has unknown topic "
+                 f"{topic!r} (known: {', '.join(topics)})")
+        audience = split_list(self.options.get("audience"))
+        known_audiences = set(self.config.kb_audiences) or set(AUDIENCES)
+        if not audience:
+            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has no :audience:")
+        for who in audience:
+            if who not in known_audiences:
+                warn(docname, lineno, "faq",
+                     f"FAQ entry {entry_id!r} has unknown audience {who!r}")
+        status = (self.options.get("status") or "approved").strip()
+        if status not in STATUSES:
+            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has unknown status "
+                 f"{status!r} (approved or policy-pending)")
+        escalate = "escalate" in self.options
+        signs = split_list(self.options.get("signs"))
+        if escalate and not signs:
+            warn(docname, lineno, "faq", f"escalation entry {entry_id!r} needs :signs: "
+                 "(the warning signs it covers, in patients' words)")
+        if signs and not escalate:
+            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} lists :signs: but is "
+                 "not marked :escalate:")
+        sources = split_list(self.options.get("sources"))
+        if status == "approved" and not sources:
+            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has no :sources:; every "
+                 "approved answer names where it comes from")
+
+        anchor = f"faq-{entry_id}"
+        classes = ["kb-faq"]
+        if escalate:
+            classes.append("kb-faq-escalate")
+        if status == "policy-pending":
+            classes.append("kb-faq-pending")
+        container = nodes.container(classes=classes, ids=[anchor])
+        self.set_source_info(container)
+
+        heading = nodes.rubric(question, "", classes=["kb-faq-question"])
+        heading["heading-level"] = 3
+        heading += nodes.Text(question)
+        heading += nodes.reference("", "¶", refuri=f"#{anchor}", classes=["headerlink"],
+                                   reftitle="Link to this answer")
+        container += heading
+        if escalate or status == "policy-pending":
+            badges = nodes.paragraph(classes=["kb-badges"])
+            if escalate:
+                badges += badge(ESCALATE_BADGE, "escalate")
+            if status == "policy-pending":
+                badges += badge(PENDING_BADGE, "pending")
+            container += badges
+
+        answer = nodes.container(classes=["kb-faq-answer"])
+        self.state.nested_parse(self.content, self.content_offset, answer)
+        container += answer
+        answer_text = blocks_text(answer)
+        if not answer_text:
+            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has an empty answer")
+        container += self._meta_line(topic, audience, sources)
+
+        patient_facing = bool({"patient", "staff"} & set(audience))
+        grade = readability.grade(answer_text) if answer_text else None
+        limit = float(self.config.kb_max_grade)
+        if patient_facing and grade is not None and grade > limit:
+            warn(docname, lineno, "readability", f"FAQ entry {entry_id!r} reads at grade "
+                 f"{grade:.1f}; patient- and staff-facing answers must be at most {limit:g}")
+
+        record: FaqRecord = {
+            "id": entry_id,
+            "question": question,
+            "answer": answer_text,
+            "anchor": anchor,
+            "topic": topic,
+            "audience": audience,
+            "sources": sources,
+            "signs": signs,
+            "escalate": escalate,
+            "status": status,
+            "lineno": lineno,
+            "grade": grade,
+        }
+        domain = get_domain(self.env)
+        domain.add_faq(docname, record)
+        for source_id in sources:
+            domain.add_cite(docname, source_id, lineno)
+        return [container]
+
+    def _meta_line(self, topic: str, audience: list[str], sources: list[str]) -> nodes.Node:
+        meta = nodes.paragraph(classes=["kb-faq-meta"])
+        topic_name = self.config.kb_topics.get(topic, topic)
+        meta += nodes.inline("", f"Topic: {topic_name}", classes=["kb-faq-topic"])
+        if audience:
+            meta += nodes.Text(" · ")
+            meta += nodes.inline("", "For: " + ", ".join(audience), classes=["kb-faq-aud"])
+        if sources:
+            meta += nodes.Text(" · Sources: ")
+            for n, source_id in enumerate(sources):
+                if n:
+                    meta += nodes.Text(", ")
+                ref = pending_xref("", refdomain="kb", reftype="src", reftarget=source_id,
+                                   refexplicit=False, refwarn=False)
+                ref += nodes.inline(source_id, source_id, classes=["kb-src"])
+                meta += ref
+        return meta
+
+
+def setup(app: Sphinx) -> None:
+    app.add_directive("faq", FaqDirective)

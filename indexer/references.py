@@ -1,0 +1,98 @@
+"""Sources: the ``reference`` directive that defines them, the ``{src}`` role that cites
+them, and the ``{sort}`` role for evidence labels.
+
+Only sources defined with ``reference`` (on the references page) may be cited; a citation
+of anything else is a located warning.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+from .domain import get_domain, source_anchor
+from .report import warn
+
+SORT_LABEL = re.compile(r"^(?:[ABC](?:/[ABC])?(?:\s*\(.+\)|\s+.+)?|not graded)$")
+SORT_MEANING = {
+    "A": "consistent, good-quality patient-oriented evidence",
+    "B": "inconsistent or limited-quality patient-oriented evidence",
+    "C": "consensus, usual practice, expert opinion or case series",
+}
+
+
+class ReferenceDirective(SphinxDirective):
+    """``:::{reference} source-id`` with the citation as content."""
+
+    required_arguments = 1
+    has_content = True
+    option_spec: ClassVar[dict[str, object]] = {
+        "short": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        docname = self.env.docname
+        source_id = self.arguments[0].strip()
+        domain = get_domain(self.env)
+        known = domain.all_references()
+        if source_id in known and known[source_id][0] != docname:
+            warn(docname, self.lineno, "source",
+                 f"source {source_id!r} is already defined in {known[source_id][0]}")
+        mine = domain.references.setdefault(docname, {})
+        if source_id in mine:
+            warn(docname, self.lineno, "source", f"source {source_id!r} is defined twice")
+        body = nodes.container(classes=["kb-reference"], ids=[source_anchor(source_id)])
+        self.set_source_info(body)
+        self.state.nested_parse(self.content, self.content_offset, body)
+        citation = " ".join(body.astext().split())
+        if not citation:
+            warn(docname, self.lineno, "source", f"source {source_id!r} has no citation")
+        label = nodes.inline("", f"[{source_id}]", classes=["kb-reference-id"])
+        if body.children and isinstance(body.children[0], nodes.paragraph):
+            body.children[0].insert(0, nodes.Text(" "))
+            body.children[0].insert(0, label)
+        else:
+            body.insert(0, nodes.paragraph("", "", label))
+        mine[source_id] = self.options.get("short") or citation
+        return [body]
+
+
+class SrcRole(SphinxRole):
+    """``{src}`source-id``` cites a source from the references page."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        source_id = self.text.strip()
+        get_domain(self.env).add_cite(self.env.docname, source_id, self.lineno)
+        ref = pending_xref(self.rawtext, refdomain="kb", reftype="src",
+                           reftarget=source_id, refexplicit=False, refwarn=False)
+        ref += nodes.inline(source_id, source_id, classes=["kb-src"])
+        return [ref], []
+
+
+class SortRole(SphinxRole):
+    """``{sort}`B``` renders an evidence label of the AAFP SORT taxonomy."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        label = " ".join(self.text.split())
+        if not SORT_LABEL.match(label):
+            warn(self.env.docname, self.lineno, "source",
+                 f"evidence label {label!r} is not a SORT grade (A, B, C, a grade with a "
+                 "note, or 'not graded')")
+        grade = label[:1] if label[:1] in SORT_MEANING else ""
+        text = f"SORT {label}" if grade else label.capitalize()
+        classes = ["kb-sort", f"kb-sort-{grade.lower() or 'none'}"]
+        node = nodes.abbreviation(text, text, classes=classes,
+                                  explanation=SORT_MEANING.get(grade, "no published grade"))
+        return [node], []
+
+
+def setup(app: Sphinx) -> None:
+    app.add_directive("reference", ReferenceDirective)
+    app.add_role("src", SrcRole())
+    app.add_role("sort", SortRole())

@@ -1,0 +1,248 @@
+"""The ``prolo-kb`` command: a thin edge over the search core.
+
+Exit codes: 0 results found (or the command did its job), 1 no results (``search``) or
+something blocks publication (``check``), 2 a usage or index error, printed as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from .errors import KBError
+
+if TYPE_CHECKING:
+    from .search import SearchEngine, SearchResult
+
+INDEX_ENV = "PROLO_KB_INDEX"
+_MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+class UsageError(KBError):
+    """Bad command-line input."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `prolo-kb {self.prog.split()[-1]} --help`)"
+                         if " " in self.prog else f"{message} (see `prolo-kb --help`)")
+
+
+def default_index() -> Path:
+    """``$PROLO_KB_INDEX``, else ``build/index`` of the repository we are in."""
+    env = os.environ.get(INDEX_ENV)
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "docs" / "conf.py").is_file():
+            return folder / "build" / "index"
+    checkout = Path(__file__).resolve().parents[2]  # an editable install's repository
+    if (checkout / "docs" / "conf.py").is_file():
+        return checkout / "build" / "index"
+    return here / "build" / "index"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="prolo-kb", description="Prolotherapy knowledge base: search, "
+                     "serve and check the clinic's approved answers.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    search = sub.add_parser("search", help="search the FAQ and the protocol pages",
+                            description="Search in the words the patient used.")
+    search.add_argument("query", nargs="*", help="the question, in any words")
+    search.add_argument("--json", action="store_true", help="print one JSON object")
+    search.add_argument("--limit", type=int, default=10, help="hits to show (default 10)")
+    search.add_argument("--topic", help="only this topic (e.g. side-effects)")
+    search.add_argument("--audience", help="only entries for patient, staff or physician")
+    search.add_argument("--batch", metavar="FILE",
+                        help="one query a line ('-' for standard input); JSON Lines out")
+    _index_arg(search)
+
+    export = sub.add_parser("export", help="every indexed document as JSON Lines")
+    _index_arg(export)
+
+    serve = sub.add_parser("serve", help="serve the site and its search on this machine")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--site", type=Path, default=None,
+                       help="built site (default: build/html beside the index)")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument("--log-queries", action="store_true",
+                       help="log search queries (off by default: they may hold patient details)")
+    _index_arg(serve)
+
+    check = sub.add_parser("check", help="content health report for the content lead")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--soon-days", type=int, default=90,
+                       help="report reviews due within this many days (default 90)")
+    _index_arg(check)
+    return parser
+
+
+def _index_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", type=Path, default=None,
+                        help=f"index directory (default: ${INDEX_ENV} or build/index)")
+
+
+def _engine(path: Path | None) -> SearchEngine:
+    from .search import SearchEngine  # imported here: `--help` stays instant
+
+    return SearchEngine(path or default_index())
+
+
+def _color(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+class _Style:
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+
+def plain_snippet(snippet: str, style: _Style) -> str:
+    """The HTML snippet as terminal text, matched words in bold when colour is on."""
+    text = _MARK.sub(lambda m: style(m.group(1), "1") if style.on else m.group(1), snippet)
+    return html.unescape(_TAG.sub("", text))
+
+
+def format_result(result: SearchResult, *, color: bool, width: int) -> str:
+    style = _Style(color)
+    lines: list[str] = []
+    if result.corrected:
+        lines.append(f"Showing results for: {style(result.corrected, '1')}")
+    if result.warning_signs:
+        lines.append(style(" WARNING SIGN: " + ", ".join(result.warning_signs)
+                           + " - pass to a clinician ", "1;97;41"))
+    if not result.hits:
+        lines.append("No results. Try other words, or ask a clinician.")
+        return "\n".join(lines)
+    lines.append(f"{result.total} result{'s' if result.total != 1 else ''}"
+                 f"{f', showing {len(result.hits)}' if result.total > len(result.hits) else ''}")
+    body_width = max(40, min(width, 100) - 5)
+    for n, hit in enumerate(result.hits, start=1):
+        doc = hit.doc
+        badges = []
+        if doc.escalate:
+            badges.append(style("[ESCALATE: pass to a clinician]", "1;97;41"))
+        if doc.status == "policy-pending":
+            badges.append(style("[CLINIC POLICY PENDING: ask a clinician]", "1;30;43"))
+        kind = "FAQ" if doc.kind == "faq" else "Page"
+        lines.append("")
+        lines.append(f"{n:>2}. {style(doc.title, '1')}  ({kind}, {doc.topic})")
+        if badges:
+            lines.append("    " + " ".join(badges))
+        body = doc.text if doc.kind == "faq" else plain_snippet(hit.snippet, style)
+        if doc.kind == "faq":
+            body = body.replace("\n\n", " ")
+        wrapped = textwrap.wrap(body, body_width)
+        shown = wrapped[:3]
+        if len(wrapped) > 3:
+            shown[-1] += " …"
+        lines.extend("    " + line for line in shown)
+        lines.append("    " + style(doc.url, "36"))
+    return "\n".join(lines)
+
+
+def _queries(source: str) -> Iterator[str]:
+    if source == "-":
+        yield from (line.rstrip("\n") for line in sys.stdin)
+        return
+    try:
+        with open(source, encoding="utf-8") as handle:
+            yield from (line.rstrip("\n") for line in handle)
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read {source}: it is not UTF-8 text") from None
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .errors import QueryError
+
+    engine = _engine(args.index)
+    options = {"limit": args.limit, "topic": args.topic, "audience": args.audience}
+    if args.batch:
+        if args.query:
+            raise UsageError("give queries either as arguments or with --batch, not both")
+        for line in _queries(args.batch):
+            if not line.strip():
+                continue
+            try:
+                record = engine.search(line, **options).to_json()
+            except QueryError as exc:
+                record = {"query": line, "error": str(exc)}
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+    text = " ".join(args.query)
+    if not text.strip():
+        raise UsageError("nothing to search for: give a question, e.g. "
+                         "prolo-kb search how often are the injections")
+    result = engine.search(text, **options)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns
+        print(format_result(result, color=_color(sys.stdout), width=width))
+    return 0 if result.hits else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .store import iter_documents, open_index
+
+    opened = open_index(args.index or default_index())
+    for doc in iter_documents(opened):
+        print(json.dumps(doc.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .web import serve
+
+    index = args.index or default_index()
+    site = args.site or index.parent / "html"
+    return serve(index=index, site=site, host=args.host, port=args.port,
+                 workers=args.workers, log_queries=args.log_queries)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .health import run_check
+
+    return run_check(args.index or default_index(), as_json=args.json,
+                     soon_days=args.soon_days)
+
+
+COMMANDS = {"search": cmd_search, "export": cmd_export, "serve": cmd_serve, "check": cmd_check}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except KBError as exc:
+        print(f"prolo-kb: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # `prolo-kb export | head`: the reader went away; that is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("prolo-kb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Record types shared by the build side (which writes them) and the runtime (which reads).
+
+A :class:`Document` is one searchable unit: an FAQ entry or a page section. A
+:class:`PageMeta` is a page's review metadata. Both round-trip through plain dicts so the
+index manifest and ``prolo-kb export`` can carry them as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["faq", "section"]
+KINDS: tuple[Kind, ...] = ("faq", "section")
+STATUSES = ("approved", "policy-pending")
+AUDIENCES = ("patient", "staff", "physician")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One searchable unit of the knowledge base."""
+
+    id: str
+    kind: Kind
+    title: str  # the question of an FAQ entry; "Page title: Section title" of a section
+    text: str  # the answer of an FAQ entry, the body of a section (plain text)
+    url: str  # relative to the site root, with the anchor
+    topic: str
+    audience: tuple[str, ...] = ()
+    escalate: bool = False
+    status: str = "approved"
+    sources: tuple[str, ...] = ()
+    signs: tuple[str, ...] = ()  # warning signs an escalation entry covers, in lay words
+    page: str = ""  # docname of the page that holds it
+    source_file: str = ""  # "docs/faq/sessions.md:12", for located reports
+    grade: float | None = None  # Flesch-Kincaid grade of the text, measured at build time
+
+    @property
+    def patient_facing(self) -> bool:
+        return bool({"patient", "staff"} & set(self.audience))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("audience", "sources", "signs"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            id=str(data["id"]),
+            kind="faq" if data["kind"] == "faq" else "section",
+            title=str(data["title"]),
+            text=str(data["text"]),
+            url=str(data["url"]),
+            topic=str(data["topic"]),
+            audience=tuple(data.get("audience", ())),
+            escalate=bool(data.get("escalate", False)),
+            status=str(data.get("status", "approved")),
+            sources=tuple(data.get("sources", ())),
+            signs=tuple(data.get("signs", ())),
+            page=str(data.get("page", "")),
+            source_file=str(data.get("source_file", "")),
+            grade=None if data.get("grade") is None else float(data["grade"]),
+        )
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """Review metadata of one page, from its front matter."""
+
+    docname: str
+    title: str
+    url: str
+    topic: str
+    audience: tuple[str, ...]
+    last_reviewed: str  # ISO date
+    next_review: str  # ISO date
+    reviewed_by: str
+    literature_current_through: str = ""
+    source_file: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["audience"] = list(self.audience)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PageMeta:
+        return cls(
+            docname=str(data["docname"]),
+            title=str(data["title"]),
+            url=str(data["url"]),
+            topic=str(data["topic"]),
+            audience=tuple(data.get("audience", ())),
+            last_reviewed=str(data["last_reviewed"]),
+            next_review=str(data["next_review"]),
+            reviewed_by=str(data["reviewed_by"]),
+            literature_current_through=str(data.get("literature_current_through", "")),
+            source_file=str(data.get("source_file", "")),
+        )
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    """A clinical term and the lay words patients use for it."""
+
+    term: str
+    definition: str
+    lay: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"term": self.term, "definition": self.definition, "lay": list(self.lay)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GlossaryTerm:
+        return cls(
+            term=str(data["term"]),
+            definition=str(data.get("definition", "")),
+            lay=tuple(str(x) for x in data.get("lay", ())),
+        )

@@ -1,0 +1,90 @@
+"""The Whoosh schema and analyzers of the search index.
+
+The build side (``indexer``) writes documents with this schema and the runtime reads them
+with the same analyzers, so both stem, fold and drop words identically.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from whoosh import fields
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.support.charset import accent_map
+
+# Bump when the fields, the analyzers or the manifest change shape: readers refuse an
+# index of another version and ask for a rebuild.
+SCHEMA_VERSION = 1
+
+# Words that carry no meaning in a patient's question. Whoosh's own list plus the
+# question words and fillers people type ("how do i", "what about", "is it ok").
+STOP_WORDS = frozenset(
+    [
+        "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "being",
+        "but", "by", "can", "could", "did", "do", "does", "doing", "don", "for", "from",
+        "get", "gets", "getting", "got", "had", "has", "have", "haven", "having", "he",
+        "her", "him", "his", "how", "i", "i'm", "im", "if", "in", "into", "is", "isn",
+        "it", "it's", "its", "itself", "just", "me", "might", "my", "myself", "of", "on",
+        "or", "our", "ours", "she", "should", "so", "some", "such", "t", "than", "that",
+        "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
+        "too", "us", "was", "we", "were", "what", "when", "where", "which", "who", "whom",
+        "why", "will", "with", "would", "yet", "you", "your", "yours", "s", "ve", "ll",
+        "d", "re", "m", "am", "okay", "ok", "please", "tell", "know", "want", "wondering",
+        "question"
+    ]
+)
+
+TOKEN_PATTERN = r"\w+(?:\.?\w+)*"
+
+
+@cache
+def stem_analyzer() -> Analyzer:
+    """Words folded to ASCII, lower-cased, stop words dropped, Porter-stemmed."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | StemFilter(cachesize=50000)
+    )
+
+
+@cache
+def word_analyzer() -> Analyzer:
+    """Unstemmed words: the vocabulary that typo correction suggests from."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def build_schema() -> fields.Schema:
+    """The index's fields. ``data`` holds the whole record as JSON for display."""
+    stem = stem_analyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        kind=fields.ID(stored=True),
+        title=fields.TEXT(analyzer=stem, stored=True, field_boost=2.5),
+        text=fields.TEXT(analyzer=stem, stored=True),
+        signs=fields.TEXT(analyzer=stem, field_boost=1.5),
+        spell=fields.TEXT(analyzer=word_analyzer(), phrase=False),
+        topic=fields.ID(stored=True),
+        audience=fields.KEYWORD(stored=True, commas=True, lowercase=True),
+        escalate=fields.BOOLEAN(stored=True),
+        status=fields.ID(stored=True),
+        data=fields.STORED(),
+    )
+
+
+def analyze(text: str) -> list[str]:
+    """The stemmed, stop-word-free terms of ``text``, in order."""
+    return [t.text for t in stem_analyzer()(text)]
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased, unstemmed words of ``text``, in order."""
+    return [t.text for t in word_analyzer()(text)]

@@ -1,0 +1,469 @@
+"""The search core: a query in the words a patient used -> ranked, highlighted hits.
+
+What it does to a query, in order:
+
+1. cleans it (Unicode NFKC, control characters out) and bounds it (length, terms);
+2. corrects words the index has never seen to the nearest known word (typo tolerance)
+   and says so (``corrected``);
+3. expands glossary terms both ways (lay words <-> clinical terms);
+4. builds an OR query with a coordination bonus, field-weighted BM25F (question/title
+   above answer/body), quoted text as required phrases;
+5. ranks FAQ entries above sections that match as well, and — when the query describes
+   a warning sign — the escalation entries that cover it first, whatever the filters;
+6. highlights the matched words in an HTML-escaped snippet.
+
+It knows nothing of Sphinx, the CLI or the web: those are thin edges over
+:class:`SearchEngine`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from whoosh import highlight, scoring
+from whoosh.query import And, AndMaybe, Or, Phrase, Query, Term
+from whoosh.searching import Searcher
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from .content import Document, GlossaryTerm
+from .errors import IndexUnavailable, QueryError
+from .schema import STOP_WORDS, analyze, stem_analyzer, words
+from .store import OpenIndex, open_index, resolve
+
+MAX_QUERY_CHARS = 1000
+MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
+MAX_ALTERNATIVES = 8  # synonyms per concept
+MAX_PHRASES = 4
+MAX_LIMIT = 100
+CANDIDATES = 60  # hits re-ranked per query
+FIELD_BOOSTS = {"title": 2.5, "text": 1.0, "signs": 1.5}
+SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word typed
+COORDINATION = 0.8  # how much matching more of the query's concepts raises a score
+FAQ_BONUS = 1.2  # an FAQ answer beats a section that matches as well
+SNIPPET_CHARS = 220
+CORRECTION_CACHE = 4096
+_QUOTED = re.compile(r'"([^"]*)"')
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result."""
+
+    doc: Document
+    score: float
+    snippet: str  # HTML: escaped text with <mark> around matched words
+
+    def to_json(self) -> dict[str, Any]:
+        faq = self.doc.kind == "faq"
+        return {
+            "id": self.doc.id,
+            "kind": self.doc.kind,
+            "title": self.doc.title,
+            "question": self.doc.title if faq else None,
+            "answer": self.doc.text if faq else None,
+            "text": None if faq else self.doc.text,
+            "snippet": self.snippet,
+            "topic": self.doc.topic,
+            "audience": list(self.doc.audience),
+            "url": self.doc.url,
+            "score": round(self.score, 4),
+            "escalate": self.doc.escalate,
+            "status": self.doc.status,
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The answer to one query."""
+
+    query: str
+    corrected: str | None  # the query as searched, when a word was corrected
+    total: int
+    hits: tuple[Hit, ...]
+    warning_signs: tuple[str, ...] = ()  # signs the query describes, in the entries' words
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "corrected": self.corrected,
+            "total": self.total,
+            "hits": [hit.to_json() for hit in self.hits],
+            "warning_signs": list(self.warning_signs),
+        }
+
+
+def clean_query(raw: str) -> str:
+    """NFKC-normalised, control characters removed, whitespace collapsed; bounded."""
+    if len(raw) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is too long ({len(raw)} characters; the limit is {MAX_QUERY_CHARS})"
+        )
+    text = unicodedata.normalize("NFKC", raw)
+    text = _CONTROL.sub(" ", text)
+    text = "".join(ch if unicodedata.category(ch) != "Cs" else " " for ch in text)
+    return " ".join(text.split())
+
+
+class Synonyms:
+    """Glossary groups (a term and its lay words), matched on stemmed word sequences."""
+
+    def __init__(self, glossary: Iterable[GlossaryTerm]) -> None:
+        self.groups: list[tuple[tuple[str, ...], ...]] = []
+        self._lookup: dict[tuple[str, ...], int] = {}
+        self.longest = 1
+        for term in glossary:
+            phrases: list[tuple[str, ...]] = []
+            for phrase in (term.term, *term.lay):
+                stems = tuple(analyze(phrase))
+                if stems and stems not in phrases:
+                    phrases.append(stems)
+            if len(phrases) < 2:
+                continue
+            group = len(self.groups)
+            self.groups.append(tuple(phrases[:MAX_ALTERNATIVES]))
+            for stems in phrases:
+                self._lookup.setdefault(stems, group)
+                self.longest = max(self.longest, len(stems))
+
+    def units(self, stems: Sequence[str]) -> list[tuple[tuple[str, ...], ...]]:
+        """Split stems into concepts: each a tuple of alternatives, the typed one first.
+
+        Longest glossary phrase wins ("rotator cuff tear" before "tear").
+        """
+        out: list[tuple[tuple[str, ...], ...]] = []
+        i = 0
+        while i < len(stems):
+            for size in range(min(self.longest, len(stems) - i), 0, -1):
+                typed = tuple(stems[i:i + size])
+                group = self._lookup.get(typed)
+                if group is not None:
+                    others = tuple(p for p in self.groups[group] if p != typed)
+                    out.append((typed, *others))
+                    i += size
+                    break
+            else:
+                out.append(((stems[i],),))
+                i += 1
+        return out
+
+
+@dataclass(frozen=True)
+class _Sign:
+    doc_id: str
+    phrase: str
+    stems: frozenset[str]
+
+
+@dataclass
+class _State:
+    """Everything derived from one index version; replaced whole on reload."""
+
+    opened: OpenIndex
+    synonyms: Synonyms
+    vocabulary: frozenset[str]
+    glossary_words: tuple[str, ...]
+    signs: tuple[_Sign, ...]
+    topics: frozenset[str]
+    audiences: frozenset[str]
+    corrections: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _load_state(path: Path) -> _State:
+    opened = open_index(path)
+    glossary = opened.manifest.glossary
+    try:
+        with opened.index.searcher() as searcher:
+            reader = searcher.reader()
+            vocabulary = {t.decode("utf-8") for t in reader.lexicon("spell")}
+            topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
+            audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
+            signs = []
+            for stored in searcher.documents(escalate=True):
+                doc = Document.from_dict(json.loads(stored["data"]))
+                for phrase in doc.signs:
+                    stems = frozenset(analyze(phrase))
+                    if stems:
+                        signs.append(_Sign(doc.id, phrase, stems))
+    except Exception as exc:  # a damaged index fails in many Whoosh-internal ways
+        raise IndexUnavailable(
+            f"the search index at {path} cannot be read ({type(exc).__name__}); "
+            "run `make build` to rebuild it"
+        ) from None
+    glossary_words = sorted({w for g in glossary for p in (g.term, *g.lay) for w in words(p)})
+    vocabulary.update(glossary_words)
+    return _State(
+        opened=opened,
+        synonyms=Synonyms(glossary),
+        vocabulary=frozenset(vocabulary),
+        glossary_words=tuple(glossary_words),
+        signs=tuple(signs),
+        topics=topics,
+        audiences=audiences,
+    )
+
+
+class SearchEngine:
+    """Searches one index path; picks up a rebuilt index without a restart.
+
+    Thread-safe: each thread gets its own Whoosh searcher for the current version.
+    """
+
+    def __init__(self, index_path: Path | str) -> None:
+        self.path = Path(index_path)
+        self._state = _load_state(self.path)
+        self._local = threading.local()
+        self._reload_lock = threading.Lock()
+
+    @property
+    def manifest(self) -> Any:
+        return self._state.opened.manifest
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return self._state.topics
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        return self._state.audiences
+
+    def reload_if_changed(self) -> bool:
+        """Switch to a newly swapped-in index version; keep the old one if it is bad."""
+        if resolve(self.path) == self._state.opened.path:
+            return False
+        with self._reload_lock:
+            if resolve(self.path) == self._state.opened.path:
+                return False
+            try:
+                self._state = _load_state(self.path)
+            except IndexUnavailable:
+                return False  # a half-made or broken rebuild: go on serving the old one
+            return True
+
+    def _searcher(self, state: _State) -> Searcher:
+        local = self._local
+        if getattr(local, "state", None) is not state:
+            old = getattr(local, "searcher", None)
+            if old is not None:
+                old.close()
+            local.searcher = state.opened.index.searcher(
+                weighting=scoring.BM25F(B=0.75, K1=1.2, title_B=0.3, signs_B=0.3))
+            local.state = state
+        searcher: Searcher = local.searcher
+        return searcher
+
+    def search(self, query: str, *, limit: int = 10, topic: str | None = None,
+               audience: str | None = None) -> SearchResult:
+        """Rank the knowledge base for ``query``. Raises :class:`QueryError` for a query
+        that cannot be searched and :class:`IndexUnavailable` for a damaged index."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+        state = self._state
+        if topic and topic not in state.topics:
+            raise QueryError(f"unknown topic {topic!r} (known: {', '.join(sorted(state.topics))})")
+        if audience and audience not in state.audiences:
+            raise QueryError(
+                f"unknown audience {audience!r} (known: {', '.join(sorted(state.audiences))})")
+        text = clean_query(query)
+        if not _WORD.search(text):
+            raise QueryError("nothing to search for: type a few words of the question")
+        try:
+            return self._search(state, query, text, limit, topic, audience)
+        except QueryError:
+            raise
+        except Exception as exc:  # Whoosh reading a damaged segment
+            raise IndexUnavailable(
+                f"the search index at {self.path} cannot be read ({type(exc).__name__}); "
+                "run `make build` to rebuild it"
+            ) from None
+
+    # -- the pipeline ------------------------------------------------------------------
+
+    def _search(self, state: _State, original: str, text: str, limit: int,
+                topic: str | None, audience: str | None) -> SearchResult:
+        phrases = [p for p in _QUOTED.findall(text) if _WORD.search(p)][:MAX_PHRASES]
+        loose = _QUOTED.sub(" ", text).replace('"', " ")
+        corrected_text, changed = self._correct(state, text)
+        if changed:
+            phrases = [self._correct(state, p)[0] for p in phrases]
+            loose = self._correct(state, loose)[0]
+        units = state.synonyms.units(analyze(loose))
+        units = _dedupe(units)[:MAX_UNITS]
+        phrase_stems = [tuple(analyze(p)) for p in phrases]
+        phrase_stems = [p for p in phrase_stems if p]
+        if not units and not phrase_stems:
+            raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
+                             "add a word about the question")
+        expanded = {s for unit in units for alt in unit for s in alt}
+        expanded.update(s for p in phrase_stems for s in p)
+        query = _build_query(units, phrase_stems)
+
+        searcher = self._searcher(state)
+        filters = [Term("topic", topic)] if topic else []
+        if audience:
+            filters.append(Term("audience", audience))
+        filter_q = And(filters) if filters else None
+        results = searcher.search(query, limit=CANDIDATES, filter=filter_q)
+        total = len(results)
+        ranked: list[tuple[float, Document]] = []
+        for hit in results:
+            doc = Document.from_dict(json.loads(hit["data"]))
+            bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
+            ranked.append((float(hit.score) * bonus, doc))
+        ranked.sort(key=lambda pair: -pair[0])
+
+        matched_signs = [s for s in state.signs if s.stems <= expanded]
+        if matched_signs:
+            ranked, added = _escalation_first(searcher, ranked, matched_signs)
+            total += added
+        hits = tuple(
+            Hit(doc=doc, score=score, snippet=_snippet(doc.text, expanded))
+            for score, doc in ranked[:limit]
+        )
+        return SearchResult(
+            query=original,
+            corrected=corrected_text if changed else None,
+            total=total,
+            hits=hits,
+            warning_signs=tuple(dict.fromkeys(s.phrase for s in matched_signs)),
+        )
+
+    def _correct(self, state: _State, text: str) -> tuple[str, bool]:
+        """Replace words the index has never seen with the nearest known word."""
+        changed = False
+
+        def fix(match: re.Match[str]) -> str:
+            nonlocal changed
+            word = match.group(0)
+            lower = word.lower()
+            if (lower in state.vocabulary or lower in STOP_WORDS or len(lower) < 4
+                    or not lower.isalpha()):
+                return word
+            best = self._suggest(state, lower)
+            if best is None:
+                return word
+            changed = True
+            return best
+
+        return _WORD.sub(fix, text), changed
+
+    def _suggest(self, state: _State, word: str) -> str | None:
+        with state.lock:
+            if word in state.corrections:
+                state.corrections.move_to_end(word)
+                return state.corrections[word]
+        best = self._nearest(state, word)
+        with state.lock:
+            state.corrections[word] = best
+            if len(state.corrections) > CORRECTION_CACHE:
+                state.corrections.popitem(last=False)
+        return best
+
+    def _nearest(self, state: _State, word: str) -> str | None:
+        """The closest known word: fewest edits, then the most common. Bounded: the
+        first letter must match and at most two edits (one for short words)."""
+        reader = self._searcher(state).reader()
+        max_edits = 1 if len(word) < 6 else 2
+        for edits in range(1, max_edits + 1):
+            candidates = set(reader.terms_within("spell", word, edits, prefix=1))
+            candidates.update(
+                w for w in state.glossary_words
+                if w[:1] == word[:1] and abs(len(w) - len(word)) <= edits
+                and damerau_levenshtein(w, word, edits + 1) <= edits
+            )
+            candidates.discard(word)
+            if candidates:
+                best: str = max(sorted(candidates),
+                                key=lambda w: reader.doc_frequency("spell", w))
+                return best
+        return None
+
+
+def _dedupe(units: list[tuple[tuple[str, ...], ...]]) -> list[tuple[tuple[str, ...], ...]]:
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for unit in units:
+        if unit[0] not in seen:
+            seen.add(unit[0])
+            out.append(unit)
+    return out
+
+
+def _field_or(stem: str, boost: float = 1.0) -> Query:
+    return Or([Term(name, stem, boost=weight * boost) for name, weight in FIELD_BOOSTS.items()])
+
+
+def _alternative(stems: tuple[str, ...], boost: float) -> Query:
+    if len(stems) == 1:
+        return _field_or(stems[0], boost)
+    return And([_field_or(s, boost) for s in stems])
+
+
+def _build_query(units: list[tuple[tuple[str, ...], ...]],
+                 phrases: list[tuple[str, ...]]) -> Query:
+    clauses: list[Query] = []
+    for unit in units:
+        alts = [_alternative(alt, 1.0 if n == 0 else SYNONYM_BOOST) for n, alt in enumerate(unit)]
+        clauses.append(alts[0] if len(alts) == 1 else Or(alts))
+    optional: Query | None = None
+    if clauses:
+        optional = clauses[0] if len(clauses) == 1 else Or(clauses, scale=COORDINATION)
+    if not phrases:
+        assert optional is not None
+        return optional
+    required = And([
+        Or([Phrase("title", list(p), boost=FIELD_BOOSTS["title"]), Phrase("text", list(p))])
+        if len(p) > 1 else _field_or(p[0])
+        for p in phrases
+    ])
+    return AndMaybe(required, optional) if optional is not None else required
+
+
+def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
+                      signs: list[_Sign]) -> tuple[list[tuple[float, Document]], int]:
+    """Move the escalation entries covering the described signs to the top.
+
+    They come first even if the query's filters or wording left them out: a warning
+    sign must never be buried.
+    """
+    strength: dict[str, int] = {}
+    for sign in signs:
+        strength[sign.doc_id] = strength.get(sign.doc_id, 0) + len(sign.stems)
+    present = {doc.id: (score, doc) for score, doc in ranked}
+    top_score = ranked[0][0] if ranked else 1.0
+    added = 0
+    for doc_id in strength:
+        if doc_id not in present:
+            stored = searcher.document(id=doc_id)
+            if stored is not None:
+                present[doc_id] = (top_score, Document.from_dict(json.loads(stored["data"])))
+                added += 1
+    first = sorted((present[d] for d in strength if d in present),
+                   key=lambda pair: (-strength[pair[1].id], -pair[0]))
+    rest = [pair for pair in ranked if pair[1].id not in strength]
+    return first + rest, added
+
+
+def _snippet(text: str, stems: set[str]) -> str:
+    """An HTML snippet: escaped text, matched words in <mark>."""
+    if not text:
+        return ""
+    formatter = highlight.HtmlFormatter(tagname="mark", classname="match", between=" … ")
+    fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+    marked = highlight.highlight(text, frozenset(stems), stem_analyzer(), fragmenter,
+                                 formatter, top=2)
+    if marked:
+        return str(marked)
+    head = text[:SNIPPET_CHARS]
+    return escape(head + ("…" if len(text) > SNIPPET_CHARS else ""), quote=False)

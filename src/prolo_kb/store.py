@@ -1,0 +1,319 @@
+"""The index on disk: written whole by one writer and swapped in atomically; opened and
+validated by readers.
+
+Layout, for an index path ``build/index``::
+
+    build/index            -> symlink to the live version, e.g. index.versions/20261124T...
+    build/index.versions/  every version still kept (the live one and the one before it)
+    build/index.lock       held by the one build that is writing
+
+Readers resolve the symlink once and keep reading that version even if a rebuild swaps
+in a new one meanwhile, so no reader ever sees a half-written index. A version is complete
+only once its ``manifest.json`` exists: it is written last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+from whoosh.index import Index
+
+from .content import Document, GlossaryTerm, PageMeta
+from .errors import IndexUnavailable
+from .schema import SCHEMA_VERSION, build_schema
+
+MANIFEST = "manifest.json"
+KEEP_VERSIONS = 2
+LOCK_WAIT_SECONDS = 600.0
+REBUILD_HINT = "run `make build` (or `sphinx-build docs build/html`) to rebuild it"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index holds and how it was made."""
+
+    schema_version: int
+    built_at: str
+    source_hash: str
+    counts: dict[str, int]
+    pages: tuple[PageMeta, ...]
+    glossary: tuple[GlossaryTerm, ...]
+    sources: dict[str, str]
+    files: dict[str, int]  # file name -> size, to detect truncation cheaply
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "built_at": self.built_at,
+            "source_hash": self.source_hash,
+            "counts": self.counts,
+            "pages": [p.to_dict() for p in self.pages],
+            "glossary": [g.to_dict() for g in self.glossary],
+            "sources": self.sources,
+            "files": self.files,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        return cls(
+            schema_version=int(data["schema_version"]),
+            built_at=str(data["built_at"]),
+            source_hash=str(data["source_hash"]),
+            counts={str(k): int(v) for k, v in data["counts"].items()},
+            pages=tuple(PageMeta.from_dict(p) for p in data["pages"]),
+            glossary=tuple(GlossaryTerm.from_dict(g) for g in data["glossary"]),
+            sources={str(k): str(v) for k, v in data["sources"].items()},
+            files={str(k): int(v) for k, v in data["files"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class OpenIndex:
+    """A validated, open index version."""
+
+    path: Path  # the version directory (symlink resolved)
+    index: Index
+    manifest: Manifest
+
+
+def _versions_dir(target: Path) -> Path:
+    return target.parent / f"{target.name}.versions"
+
+
+@contextlib.contextmanager
+def build_lock(target: Path, *, wait: float = LOCK_WAIT_SECONDS,
+               on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the one-writer lock of ``target``; a second build waits, then fails clearly."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.parent / f"{target.name}.lock"
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told and on_wait is not None:
+                    on_wait()
+                    told = True
+                if time.monotonic() >= deadline:
+                    raise IndexUnavailable(
+                        f"another build is writing {target} (lock {lock_path}); "
+                        f"gave up after {wait:.0f} s"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def write_index(
+    target: Path,
+    documents: Iterable[Document],
+    *,
+    pages: Iterable[PageMeta] = (),
+    glossary: Iterable[GlossaryTerm] = (),
+    sources: dict[str, str] | None = None,
+    source_hash: str = "",
+    procs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+) -> Manifest:
+    """Write a complete new index version and make it the live one atomically."""
+    target = Path(target)
+    with build_lock(target, wait=lock_wait):
+        versions = _versions_dir(target)
+        versions.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        new_dir = versions / f"{stamp}-{os.getpid()}"
+        new_dir.mkdir()
+        try:
+            manifest = _write_version(new_dir, documents, pages=tuple(pages),
+                                      glossary=tuple(glossary), sources=sources or {},
+                                      source_hash=source_hash, procs=procs,
+                                      progress=progress)
+            _swap_in(target, new_dir)
+        except BaseException:
+            shutil.rmtree(new_dir, ignore_errors=True)
+            raise
+        _prune(versions, keep={new_dir.name, *_live_names(target)})
+        return manifest
+
+
+def _write_version(
+    new_dir: Path,
+    documents: Iterable[Document],
+    *,
+    pages: tuple[PageMeta, ...],
+    glossary: tuple[GlossaryTerm, ...],
+    sources: dict[str, str],
+    source_hash: str,
+    procs: int,
+    progress: Callable[[int], None] | None,
+) -> Manifest:
+    ix = windex.create_in(str(new_dir), build_schema())
+    writer_args: dict[str, Any] = {"limitmb": 256}
+    if procs > 1:
+        writer_args.update(procs=procs, multisegment=True)
+    writer = ix.writer(**writer_args)
+    counts = {"faq": 0, "section": 0}
+    try:
+        for n, doc in enumerate(documents, start=1):
+            writer.add_document(**document_fields(doc))
+            counts[doc.kind] += 1
+            if progress is not None and n % 1000 == 0:
+                progress(n)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    counts["pages"] = len(pages)
+    counts["total"] = counts["faq"] + counts["section"]
+    files = {p.name: p.stat().st_size for p in new_dir.iterdir() if p.is_file()}
+    manifest = Manifest(
+        schema_version=SCHEMA_VERSION,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        source_hash=source_hash,
+        counts=counts,
+        pages=pages,
+        glossary=glossary,
+        sources=dict(sources),
+        files=files,
+    )
+    tmp = new_dir / f"{MANIFEST}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(manifest.to_dict(), handle, ensure_ascii=False, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, new_dir / MANIFEST)
+    return manifest
+
+
+def document_fields(doc: Document) -> dict[str, Any]:
+    """The Whoosh fields of one document."""
+    return {
+        "id": doc.id,
+        "kind": doc.kind,
+        "title": doc.title,
+        "text": doc.text,
+        "signs": "\n".join(doc.signs),
+        "spell": f"{doc.title}\n{doc.text}\n" + "\n".join(doc.signs),
+        "topic": doc.topic,
+        "audience": ",".join(doc.audience),
+        "escalate": doc.escalate,
+        "status": doc.status,
+        "data": json.dumps(doc.to_dict(), ensure_ascii=False),
+    }
+
+
+def _swap_in(target: Path, new_dir: Path) -> None:
+    link_tmp = target.parent / f".{target.name}.{os.getpid()}.swap"
+    with contextlib.suppress(FileNotFoundError):
+        link_tmp.unlink()
+    link_tmp.symlink_to(os.path.relpath(new_dir, target.parent))
+    if target.exists() and not target.is_symlink():
+        # An index from before versioned layouts: a plain directory cannot be replaced
+        # atomically by a symlink, so move it aside first (once).
+        shutil.rmtree(target)
+    os.replace(link_tmp, target)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _live_names(target: Path) -> set[str]:
+    try:
+        return {Path(os.readlink(target)).name}
+    except OSError:
+        return set()
+
+
+def _prune(versions: Path, keep: set[str]) -> None:
+    """Remove old versions, keeping ``KEEP_VERSIONS`` newest (readers may hold the last)."""
+    names = sorted((p.name for p in versions.iterdir() if p.is_dir()), reverse=True)
+    kept = set(names[:KEEP_VERSIONS]) | keep
+    for name in names:
+        if name not in kept:
+            shutil.rmtree(versions / name, ignore_errors=True)
+
+
+def resolve(path: Path) -> Path:
+    """The version directory an index path points at now."""
+    return Path(os.path.realpath(path))
+
+
+def open_index(path: Path) -> OpenIndex:
+    """Open and validate the index at ``path``, or raise :class:`IndexUnavailable`."""
+    path = Path(path)
+    if not path.exists():
+        raise IndexUnavailable(f"no search index at {path}; {REBUILD_HINT}")
+    real = resolve(path)
+    manifest_path = real / MANIFEST
+    try:
+        raw = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexUnavailable(
+            f"the search index at {path} is incomplete (no {MANIFEST}); {REBUILD_HINT}"
+        ) from None
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise IndexUnavailable(
+            f"the search index at {path} has an unreadable {MANIFEST}; {REBUILD_HINT}"
+        ) from None
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
+    if version != SCHEMA_VERSION:
+        raise IndexUnavailable(
+            f"the search index at {path} has schema version {version}, this prolo-kb "
+            f"reads version {SCHEMA_VERSION}; {REBUILD_HINT}"
+        )
+    try:
+        manifest = Manifest.from_dict(raw)
+    except (KeyError, TypeError, ValueError):
+        raise IndexUnavailable(
+            f"the search index at {path} has a malformed {MANIFEST}; {REBUILD_HINT}"
+        ) from None
+    for name, size in manifest.files.items():
+        try:
+            actual = (real / name).stat().st_size
+        except OSError:
+            actual = -1
+        if actual != size:
+            raise IndexUnavailable(
+                f"the search index at {path} is damaged ({name} is missing or truncated); "
+                f"{REBUILD_HINT}"
+            )
+    try:
+        ix = windex.open_dir(str(real))
+        count = ix.doc_count()
+    except Exception as exc:  # Whoosh raises many types for a damaged index
+        raise IndexUnavailable(
+            f"the search index at {path} cannot be opened ({type(exc).__name__}); "
+            f"{REBUILD_HINT}"
+        ) from None
+    if count != manifest.counts.get("total", -1):
+        raise IndexUnavailable(
+            f"the search index at {path} holds {count} documents but its manifest says "
+            f"{manifest.counts.get('total')}; {REBUILD_HINT}"
+        )
+    return OpenIndex(path=real, index=ix, manifest=manifest)
+
+
+def iter_documents(opened: OpenIndex) -> Iterator[Document]:
+    """Every document of an open index, in index order."""
+    with opened.index.searcher() as searcher:
+        for stored in searcher.all_stored_fields():
+            yield Document.from_dict(json.loads(stored["data"]))
