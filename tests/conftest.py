@@ -1,0 +1,32 @@
+"""Shared fixtures: Sphinx test roots, the real build, and small in-memory indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kbfactory import make_index
+
+pytest_plugins = ("sphinx.testing.fixtures",)
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD = REPO / "build"
+REAL_INDEX = BUILD / "index"
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    return Path(__file__).parent / "roots"
+
+
+@pytest.fixture(scope="session")
+def real_index() -> Path:
+    """The index `make build` wrote from docs/ (make test builds before pytest)."""
+    if not (REAL_INDEX / "manifest.json").is_file():
+        pytest.fail(f"no built index at {REAL_INDEX}: run `make build` first")
+    return REAL_INDEX
+
+
+@pytest.fixture
+def sample_index(tmp_path: Path) -> Path:
+    return make_index(tmp_path / "index")
