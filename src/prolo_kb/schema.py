@@ -17,11 +17,12 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
+from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -44,6 +45,12 @@ STOP_WORDS = frozenset(
 TOKEN_PATTERN = r"\w+(?:\.?\w+)*"
 
 
+def clinical_stem(word: str) -> str:
+    """Porter stemming, except for "-itis" words: Porter turns "tendonitis" into "tendon"
+    and "arthritis" into "arthriti", merging a condition with the tissue it affects."""
+    return word if word.endswith("itis") else porter_stem(word)
+
+
 @cache
 def stem_analyzer() -> Analyzer:
     """Words folded to ASCII, lower-cased, stop words dropped, Porter-stemmed."""
@@ -52,7 +59,7 @@ def stem_analyzer() -> Analyzer:
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=STOP_WORDS, minsize=1)
-        | StemFilter(cachesize=50000)
+        | StemFilter(stemfn=clinical_stem, cachesize=50000)
     )
 
 

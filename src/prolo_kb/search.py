@@ -25,12 +25,13 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from whoosh import highlight, scoring
-from whoosh.query import And, AndMaybe, Or, Phrase, Query, Term
+from whoosh.query import And, AndMaybe, DisjunctionMax, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
@@ -49,6 +50,9 @@ FIELD_BOOSTS = {"title": 2.5, "text": 1.0, "signs": 1.5}
 SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word typed
 COORDINATION = 0.8  # how much matching more of the query's concepts raises a score
 FAQ_BONUS = 1.2  # an FAQ answer beats a section that matches as well
+# A hit whose question (or title) is all about what was asked gains up to this much:
+# "what is prolotherapy" is best answered by the entry asking exactly that.
+TITLE_COVERAGE_BONUS = 0.5
 SNIPPET_CHARS = 220
 CORRECTION_CACHE = 4096
 _QUOTED = re.compile(r'"([^"]*)"')
@@ -172,6 +176,7 @@ class _State:
     opened: OpenIndex
     synonyms: Synonyms
     vocabulary: frozenset[str]
+    stems: frozenset[str]  # every stemmed term of the searchable fields
     glossary_words: tuple[str, ...]
     signs: tuple[_Sign, ...]
     topics: frozenset[str]
@@ -187,15 +192,17 @@ def _load_state(path: Path) -> _State:
         with opened.index.searcher() as searcher:
             reader = searcher.reader()
             vocabulary = {t.decode("utf-8") for t in reader.lexicon("spell")}
+            known_stems = {t.decode("utf-8") for name in ("title", "text", "signs")
+                           for t in reader.lexicon(name)}
             topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
             audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
             signs = []
             for stored in searcher.documents(escalate=True):
                 doc = Document.from_dict(json.loads(stored["data"]))
                 for phrase in doc.signs:
-                    stems = frozenset(analyze(phrase))
-                    if stems:
-                        signs.append(_Sign(doc.id, phrase, stems))
+                    sign_stems = frozenset(analyze(phrase))
+                    if sign_stems:
+                        signs.append(_Sign(doc.id, phrase, sign_stems))
     except Exception as exc:  # a damaged index fails in many Whoosh-internal ways
         raise IndexUnavailable(
             f"the search index at {path} cannot be read ({type(exc).__name__}); "
@@ -207,6 +214,7 @@ def _load_state(path: Path) -> _State:
         opened=opened,
         synonyms=Synonyms(glossary),
         vocabulary=frozenset(vocabulary),
+        stems=frozenset(known_stems),
         glossary_words=tuple(glossary_words),
         signs=tuple(signs),
         topics=topics,
@@ -307,9 +315,8 @@ class SearchEngine:
                              "add a word about the question")
         expanded = {s for unit in units for alt in unit for s in alt}
         expanded.update(s for p in phrase_stems for s in p)
-        query = _build_query(units, phrase_stems)
-
         searcher = self._searcher(state)
+        query = _build_query(searcher, units, phrase_stems)
         filters = [Term("topic", topic)] if topic else []
         if audience:
             filters.append(Term("audience", audience))
@@ -320,6 +327,7 @@ class SearchEngine:
         for hit in results:
             doc = Document.from_dict(json.loads(hit["data"]))
             bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
+            bonus *= 1.0 + TITLE_COVERAGE_BONUS * _coverage(doc.title, expanded)
             ranked.append((float(hit.score) * bonus, doc))
         ranked.sort(key=lambda pair: -pair[0])
 
@@ -348,8 +356,8 @@ class SearchEngine:
             word = match.group(0)
             lower = word.lower()
             if (lower in state.vocabulary or lower in STOP_WORDS or len(lower) < 4
-                    or not lower.isalpha()):
-                return word
+                    or not lower.isalpha() or state.stems.issuperset(analyze(lower))):
+                return word  # known as typed, or another form of a known word
             best = self._suggest(state, lower)
             if best is None:
                 return word
@@ -410,12 +418,34 @@ def _alternative(stems: tuple[str, ...], boost: float) -> Query:
     return And([_field_or(s, boost) for s in stems])
 
 
-def _build_query(units: list[tuple[tuple[str, ...], ...]],
+def _weight(searcher: Searcher, stems: tuple[str, ...]) -> float:
+    """How much a match on these stems can score: the sum of their best IDF."""
+    return sum(max(searcher.idf(name, stem) if searcher.doc_frequency(name, stem) else 0.0
+                   for name in ("title", "text")) for stem in stems)
+
+
+def _synonym_boost(searcher: Searcher, typed: tuple[str, ...], alt: tuple[str, ...]) -> float:
+    """A synonym counts at most SYNONYM_BOOST of the word typed, however rare it is.
+
+    Without this cap a common typed word ("prolotherapy", in every entry) would be
+    outweighed by its rarer synonym ("sugar injections") and the synonym would win.
+    """
+    typed_weight = _weight(searcher, typed)
+    alt_weight = _weight(searcher, alt)
+    if typed_weight <= 0 or alt_weight <= 0:
+        return SYNONYM_BOOST  # the typed word is not in the index: the synonym stands in
+    return SYNONYM_BOOST * min(1.0, typed_weight / alt_weight)
+
+
+def _build_query(searcher: Searcher, units: list[tuple[tuple[str, ...], ...]],
                  phrases: list[tuple[str, ...]]) -> Query:
     clauses: list[Query] = []
     for unit in units:
-        alts = [_alternative(alt, 1.0 if n == 0 else SYNONYM_BOOST) for n, alt in enumerate(unit)]
-        clauses.append(alts[0] if len(alts) == 1 else Or(alts))
+        typed = unit[0]
+        alts = [_alternative(typed, 1.0)]
+        alts.extend(_alternative(alt, _synonym_boost(searcher, typed, alt)) for alt in unit[1:])
+        # The best-matching wording of a concept counts, not the sum of all its wordings.
+        clauses.append(alts[0] if len(alts) == 1 else DisjunctionMax(alts, tiebreak=0.1))
     optional: Query | None = None
     if clauses:
         optional = clauses[0] if len(clauses) == 1 else Or(clauses, scale=COORDINATION)
@@ -428,6 +458,17 @@ def _build_query(units: list[tuple[tuple[str, ...], ...]],
         for p in phrases
     ])
     return AndMaybe(required, optional) if optional is not None else required
+
+
+@lru_cache(maxsize=8192)
+def _title_stems(title: str) -> frozenset[str]:
+    return frozenset(analyze(title))
+
+
+def _coverage(title: str, stems: set[str]) -> float:
+    """The share of a title's words that the query asked about."""
+    own = _title_stems(title)
+    return len(own & stems) / len(own) if own else 0.0
 
 
 def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
