@@ -62,7 +62,7 @@ def test_no_hits_exit_1(sample_index: Path, capsys: pytest.CaptureFixture[str]) 
 def test_usage_errors_are_one_line_exit_2(sample_index: Path,
                                           capsys: pytest.CaptureFixture[str],
                                           argv: list[str], message: str) -> None:
-    code, out, err = run(capsys, *argv[:1], "--index", str(sample_index), *argv[1:]) \
+    code, _, err = run(capsys, *argv[:1], "--index", str(sample_index), *argv[1:]) \
         if argv[0] == "search" else run(capsys, *argv)
     assert code == 2
     assert message in err

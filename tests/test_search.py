@@ -128,7 +128,8 @@ def test_overlong_query_is_refused(engine: SearchEngine) -> None:
 @pytest.mark.parametrize("query", [
     '"unbalanced quote injection', "injection (brackets", "injection)", "AND OR NOT",
     "injections AND", "NOT fever", "inj*", "*", "?", "fever\x07\x1b[31m", "注射 痛み",
-    "ﬁnger ｉｎｊｅｃｔｉｏｎ", "\ud800 injection", "x" * 999, "a" * 50 + " fever",
+    "\ufb01nger \uff49\uff4e\uff4a\uff45\uff43\uff54\uff49\uff4f\uff4e",
+    "\ud800 injection", "x" * 999, "a" * 50 + " fever",
     "fever " * 150, "😀 injection 😀",
 ])
 def test_odd_input_is_searched_not_crashed(engine: SearchEngine, query: str) -> None:
