@@ -63,7 +63,7 @@ class SummaryRecord(TypedDict):
     grade: float | None
 
 
-_KEYS = ("faqs", "sections", "pages", "references", "cites", "summaries")
+_KEYS = ("faqs", "sections", "pages", "references", "shorts", "cites", "summaries")
 
 
 class KBDomain(Domain):
@@ -93,6 +93,17 @@ class KBDomain(Domain):
     def references(self) -> dict[str, dict[str, str]]:
         """docname -> {source id: citation}."""
         return self._bucket("references")
+
+    @property
+    def shorts(self) -> dict[str, dict[str, str]]:
+        """docname -> {source id: the label readers see, when the author chose one}."""
+        return self._bucket("shorts")
+
+    def label(self, source_id: str, citation: str) -> str:
+        for shorts in self.shorts.values():
+            if source_id in shorts:
+                return shorts[source_id]
+        return short_label(citation)
 
     @property
     def cites(self) -> dict[str, list[CiteRecord]]:
@@ -143,7 +154,9 @@ class KBDomain(Domain):
         if found is None:
             return None  # reported, with its location, by the consistency check
         if "kb-src" in contnode.get("classes", []):
-            label = short_label(found[1])
+            label = self.label(target, found[1])
+            if "kb-cite" in contnode["classes"]:
+                label = f"({label})"  # an inline citation in running text
             contnode = nodes.inline(label, label, classes=contnode["classes"])
         return make_refnode(builder, fromdocname, found[0], source_anchor(target), contnode,
                             found[1])

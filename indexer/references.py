@@ -14,6 +14,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from .domain import get_domain, source_anchor
@@ -59,7 +60,9 @@ class ReferenceDirective(SphinxDirective):
             body.children[0].insert(0, label)
         else:
             body.insert(0, nodes.paragraph("", "", label))
-        mine[source_id] = self.options.get("short") or citation
+        mine[source_id] = citation
+        if self.options.get("short"):
+            domain.shorts.setdefault(docname, {})[source_id] = self.options["short"].strip()
         return [body]
 
 
@@ -71,7 +74,7 @@ class SrcRole(SphinxRole):
         get_domain(self.env).add_cite(self.env.docname, source_id, self.lineno)
         ref = pending_xref(self.rawtext, refdomain="kb", reftype="src",
                            reftarget=source_id, refexplicit=False, refwarn=False)
-        ref += nodes.inline(source_id, source_id, classes=["kb-src"])
+        ref += nodes.inline(source_id, source_id, classes=["kb-src", "kb-cite"])
         return [ref], []
 
 
@@ -92,7 +95,18 @@ class SortRole(SphinxRole):
         return [node], []
 
 
+def citing_docs_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
+                         changed: set[str], removed: set[str]) -> list[str]:
+    """When the references page changes, pages citing it must be written again: their
+    citation labels and links come from it."""
+    references_doc = app.config.kb_references_doc
+    if references_doc not in added | changed | removed:
+        return []
+    return sorted(get_domain(env).cites)
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("env-get-outdated", citing_docs_outdated)
     app.add_directive("reference", ReferenceDirective)
     app.add_role("src", SrcRole())
     app.add_role("sort", SortRole())

@@ -152,3 +152,21 @@ def test_incremental_rebuild_matches_a_clean_build(make_app: Any, rootdir: Path,
     clean = make_app("html", srcdir=clean_dir, freshenv=True)
     clean.build()
     assert exported(clean) == after
+
+
+def test_changed_reference_relabels_the_pages_citing_it(make_app: Any, rootdir: Path,
+                                                         tmp_path: Path) -> None:
+    srcdir = tmp_path / "src"
+    shutil.copytree(rootdir / "test-basic", srcdir)
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    app.cleanup()
+    assert "(Smith et al. 2013)" in (Path(app.outdir) / "protocol.html").read_text()
+    refs = srcdir / "references.md"
+    refs.write_text(refs.read_text().replace(
+        ":::{reference} trial-2013\n", ":::{reference} trial-2013\n:short: Smith trial\n"),
+        encoding="utf-8")
+    app = make_app("html", srcdir=srcdir)
+    app.build()
+    app.cleanup()
+    assert "(Smith trial)" in (Path(app.outdir) / "protocol.html").read_text()
