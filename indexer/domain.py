@@ -99,7 +99,7 @@ class KBDomain(Domain):
         """docname -> {source id: the label readers see, when the author chose one}."""
         return self._bucket("shorts")
 
-    def label(self, source_id: str, citation: str) -> str:
+    def source_label(self, source_id: str, citation: str) -> str:
         for shorts in self.shorts.values():
             if source_id in shorts:
                 return shorts[source_id]
@@ -154,7 +154,7 @@ class KBDomain(Domain):
         if found is None:
             return None  # reported, with its location, by the consistency check
         if "kb-src" in contnode.get("classes", []):
-            label = self.label(target, found[1])
+            label = self.source_label(target, found[1])
             if "kb-cite" in contnode["classes"]:
                 label = f"({label})"  # an inline citation in running text
             contnode = nodes.inline(label, label, classes=contnode["classes"])

@@ -20,7 +20,7 @@ import json
 import shutil
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import zip_longest
@@ -165,7 +165,8 @@ def _graded(docs: Iterable[Document], max_grade: float) -> list[Graded]:
     return found
 
 
-def _count(docs: Iterable[Document], keys: Any) -> dict[str, dict[str, int]]:
+def _count(docs: Iterable[Document],
+           keys: Callable[[Document], Iterable[str]]) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for doc in docs:
         for key in keys(doc):
@@ -206,7 +207,8 @@ def assess(
         problems.append(Problem(
             "overdue-review", page.source_file or page.docname, page.docname,
             f"review of {page.title!r} was due {page.next_review} "
-            f"({-(review.days_left or 0)} days ago; reviewer: {page.reviewed_by or 'not set'})"))
+            f"({_plural(-(review.days_left or 0), 'day')} ago; "
+            f"reviewer: {page.reviewed_by or 'not set'})"))
     for review in undated:
         page = review.page
         value = page.next_review or "missing"
@@ -285,170 +287,183 @@ def report_json(report: HealthReport) -> dict[str, Any]:
 
 # --- Plain text -------------------------------------------------------------------------
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
-          limits: Sequence[int | None], indent: int = 2) -> list[str]:
-    """A plain-text table; a column with a limit wraps its cells at that width."""
-    body = [[str(cell) for cell in row] for row in rows]
-    widths = []
-    for n, header in enumerate(headers):
-        natural = max([len(header), *(len(row[n]) for row in body)])
-        limit = limits[n]
-        widths.append(natural if limit is None else max(min(natural, limit), len(header)))
-    pad = " " * indent
+Row = Sequence[str]
 
-    def render(cells: Sequence[str]) -> list[str]:
-        wrapped = [textwrap.wrap(cell, width) or [""] if len(cell) > width else [cell]
-                   for cell, width in zip(cells, widths, strict=True)]
-        out = []
-        for parts in zip_longest(*wrapped, fillvalue=""):
-            line = "  ".join(part.ljust(width) for part, width in zip(parts, widths,
-                                                                      strict=True))
-            out.append(pad + line.rstrip())
-        return out
+
+def table(headers: Row, rows: Iterable[Row], *, width: int = 100, wrap: int | None = None,
+          limits: dict[int, int] | None = None, right: Iterable[int] = (),
+          indent: int = 2) -> list[str]:
+    """A plain-text table at most ``width`` wide (unless it cannot be): column ``wrap``
+    takes the width the others leave, a column in ``limits`` wraps at its limit, and the
+    columns in ``right`` (numbers) are right-aligned."""
+    body = [[str(cell) for cell in row] for row in rows]
+    limits = dict(limits or {})
+    widths = [max([len(header), *(len(row[n]) for row in body)])
+              for n, header in enumerate(headers)]
+    for n, limit in limits.items():
+        widths[n] = max(min(widths[n], limit), len(headers[n]))
+    if wrap is not None:
+        others = sum(w for n, w in enumerate(widths) if n != wrap) + 2 * (len(widths) - 1)
+        widths[wrap] = max(min(widths[wrap], width - indent - others), 20,
+                           len(headers[wrap]))
+    pad = " " * indent
+    right = set(right)
+
+    def render(cells: Row) -> list[str]:
+        wrapped = [[cell] if len(cell) <= size else textwrap.wrap(cell, size) or [""]
+                   for cell, size in zip(cells, widths, strict=True)]
+        return [(pad + "  ".join(part.rjust(size) if n in right else part.ljust(size)
+                                 for n, (part, size)
+                                 in enumerate(zip(parts, widths, strict=True)))).rstrip()
+                for parts in zip_longest(*wrapped, fillvalue="")]
 
     lines = render(headers)
-    lines.append(pad + "  ".join("-" * width for width in widths))
+    lines.append(pad + "  ".join("-" * size for size in widths))
     for row in body:
         lines.extend(render(row))
     return lines
 
 
-def _flex(width: int, fixed: Sequence[int]) -> int:
-    """Width left for the one wrapping column of a table ``width`` characters wide."""
-    return max(24, width - 2 - sum(fixed) - 2 * len(fixed))
-
-
 def _heading(title: str) -> list[str]:
-    return ["", title, "=" * len(title)]
+    return ["", title, "-" * len(title)]
 
 
-def _days(days: int) -> str:
-    return f"in {days} days" if days != 1 else "tomorrow" if days else "today"
+def _when(days: int) -> str:
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
 
 
-def _audience(doc: Document) -> str:
-    return ", ".join(doc.audience) or "-"
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def format_report(report: HealthReport, *, width: int = 100) -> str:
-    """The report as readable plain text, ``width`` characters wide at most."""
-    width = max(72, width)
-    out: list[str] = [
-        f"Content health of {report.index or 'the index'} (built {report.built_at})",
-        f"Checked on {report.today.isoformat()}: reviews due within {report.soon_days} "
-        f"days, reading grade limit {report.max_grade:g}.",
-    ]
+def _blocking(report: HealthReport, width: int) -> list[str]:
+    out = _heading(f"Blocks publication ({len(report.problems)})")
+    if not report.problems:
+        return [*out, "  Nothing blocks publication."]
+    return out + table(["Where", "Problem"], [(p.where, p.message) for p in report.problems],
+                       width=width, wrap=1)
 
-    out += _heading(f"Blocks publication ({len(report.problems)})")
-    if report.problems:
-        where = max(len(p.where) for p in report.problems)
-        out += table(["Where", "Problem"],
-                     [(p.where, p.message) for p in report.problems],
-                     [None, _flex(width, [where])])
-    else:
-        out.append("  Nothing blocks publication.")
 
-    out += _heading("Reviews")
-    if report.overdue or report.undated:
-        rows = [(r.page.next_review or "missing", "overdue" if r.due else "no date",
-                 r.page.title, r.page.reviewed_by or "not set", r.page.source_file)
-                for r in (*report.overdue, *report.undated)]
-        out.append(f"  Overdue or undated ({len(rows)}):")
-        out += table(["Due", "Status", "Page", "Reviewer", "File"], rows,
-                     [None, None, 28, 28, None], indent=4)
+def _review_rows(reviews: Iterable[Review], status: Any) -> list[Row]:
+    return [(r.page.next_review or "missing", status(r), r.page.title,
+             r.page.reviewed_by or "not set", r.page.source_file) for r in reviews]
+
+
+def _reviews_text(report: HealthReport, width: int) -> list[str]:
+    out = _heading("Reviews")
+    late = (*report.overdue, *report.undated)
+    if late:
+        out.append(f"  Overdue or without a date ({len(late)}):")
+        rows = _review_rows(late, lambda r: "no date" if r.due is None
+                            else f"{_plural(-(r.days_left or 0), 'day')} late")
+        out += table(["Due", "Status", "Page", "Reviewer", "File"], rows, width=width,
+                     wrap=2, limits={3: 30}, indent=4)
     else:
         out.append("  Overdue: none.")
-    if report.due_soon:
-        out.append(f"  Due within {report.soon_days} days ({len(report.due_soon)}):")
-        rows = [(r.page.next_review, _days(r.days_left or 0), r.page.title,
-                 r.page.reviewed_by or "not set", r.page.source_file)
-                for r in report.due_soon]
-        out += table(["Due", "When", "Page", "Reviewer", "File"], rows,
-                     [None, None, 28, 28, None], indent=4)
+    soon = report.due_soon
+    if soon:
+        out.append(f"  Due within {report.soon_days} days ({len(soon)}):")
+        rows = _review_rows(soon, lambda r: _when(r.days_left or 0))
+        out += table(["Due", "When", "Page", "Reviewer", "File"], rows, width=width,
+                     wrap=2, limits={3: 30}, indent=4)
     else:
         out.append(f"  Due within {report.soon_days} days: none.")
     if report.next_due:
         first = report.next_due[0].page
         who = "; ".join(sorted({r.page.reviewed_by or "reviewer not set"
                                 for r in report.next_due}))
-        out.append(f"  Next review due: {first.next_review} for {len(report.next_due)} of "
+        out.append(f"  Next review due: {first.next_review}, for {len(report.next_due)} of "
                    f"{report.pages} pages ({who}).")
+    return out
 
+
+def _pending_text(report: HealthReport, width: int) -> list[str]:
     pending = report.policy_pending
-    out += _heading(f"Clinic policy pending ({len(pending)}): the clinic's to-do list")
-    if pending:
-        out += table(["Topic", "Question", "File"],
-                     [(d.topic, d.title, d.source_file) for d in pending],
-                     [None, _flex(width, [_col(d.topic for d in pending),
-                                          _col(d.source_file for d in pending)]), None])
-    else:
-        out.append("  None: every question has an approved answer.")
+    out = _heading(f"Clinic policy pending ({len(pending)}): the clinic's to-do list")
+    if not pending:
+        return [*out, "  None: every question has an approved answer."]
+    return out + table(["Topic", "Question", "File"],
+                       [(d.topic, d.title, d.source_file) for d in pending],
+                       width=width, wrap=1)
 
+
+def _grades_text(report: HealthReport, width: int) -> list[str]:
     over = sum(1 for g in report.grades if g.over_limit)
-    out += _heading(f"Reading grade of patient- and staff-facing text ({len(report.grades)}, "
-                    f"worst first; {over} above {report.max_grade:g})")
-    if report.grades:
-        rows = [(("-" if g.doc.grade is None else f"{g.doc.grade:.1f}")
-                 + (" !" if g.over_limit else ""),
-                 "FAQ" if g.what == "faq" else "summary", g.doc.title, g.doc.source_file)
-                for g in report.grades]
-        out += table(["Grade", "Kind", "Text", "File"], rows,
-                     [None, None, _flex(width, [7, 7, _col(r[3] for r in rows)]), None])
-        if any(g.doc.grade is None for g in report.grades):
-            out.append("  (-: too little text to grade)")
-    else:
-        out.append("  No patient- or staff-facing text in the index.")
+    out = _heading(f"Reading grade of patient- and staff-facing text, worst first "
+                   f"({len(report.grades)}; {over} above {report.max_grade:g})")
+    if not report.grades:
+        return [*out, "  No patient- or staff-facing text in the index."]
+    rows = [("-" if g.doc.grade is None else f"{g.doc.grade:.1f}",
+             "TOO HIGH" if g.over_limit else "ok",
+             "FAQ" if g.what == "faq" else "summary", g.doc.title, g.doc.source_file)
+            for g in report.grades]
+    out += table(["Grade", "Check", "Kind", "Text", "File"], rows, width=width, wrap=3,
+                 right=[0])
+    if any(g.doc.grade is None for g in report.grades):
+        out.append("  (grade -: too little text to grade)")
+    return out
 
+
+def _sources_text(report: HealthReport, width: int) -> list[str]:
     sourceless = report.without_sources
     approved = sum(1 for d in sourceless if d.status == "approved")
-    out += _heading(f"FAQ entries without sources ({len(sourceless)}: {approved} approved, "
-                    f"{len(sourceless) - approved} policy pending)")
-    if sourceless:
-        rows = [("approved !" if d.status == "approved" else "pending", d.title,
-                 d.source_file) for d in sourceless]
-        out += table(["Status", "Question", "File"], rows,
-                     [None, _flex(width, [10, _col(r[2] for r in rows)]), None])
-        out.append("  (policy-pending entries send the patient to a clinician and need no "
-                   "source)")
-    else:
-        out.append("  None: every FAQ entry names its sources.")
+    out = _heading(f"FAQ entries without sources ({len(sourceless)}: {approved} approved, "
+                   f"{len(sourceless) - approved} policy pending)")
+    if not sourceless:
+        return [*out, "  None: every FAQ entry names its sources."]
+    rows = [("approved: BLOCKS" if d.status == "approved" else "policy pending", d.title,
+             d.source_file) for d in sourceless]
+    out += table(["Status", "Question", "File"], rows, width=width, wrap=1)
+    out.append("  (a policy-pending entry sends the patient to a clinician and needs no "
+               "source)")
+    return out
 
+
+def _escalations_text(report: HealthReport, width: int) -> list[str]:
     esc = report.escalations
-    out += _heading(f"Escalation entries ({len(esc)}) and the warning signs they cover")
-    if esc:
-        rows = [(d.id, "; ".join(d.signs) or "(no signs listed)", d.source_file) for d in esc]
-        out += table(["Entry", "Warning signs", "File"], rows,
-                     [None, _flex(width, [_col(r[0] for r in rows),
-                                          _col(r[2] for r in rows)]), None])
-    else:
-        out.append("  None.")
+    out = _heading(f"Escalation entries ({len(esc)}) and the warning signs they cover")
+    if not esc:
+        return [*out, "  None."]
+    rows = [(d.id, "; ".join(d.signs) or "(no signs listed)", d.source_file) for d in esc]
+    return out + table(["Entry", "Warning signs (patients' words)", "File"], rows,
+                       width=width, wrap=1)
 
-    out += _heading("Counts")
+
+def _counts_text(report: HealthReport) -> list[str]:
+    out = _heading("Counts")
+    topics = report.by_topic
     out += table(["Topic", "FAQ", "Sections"],
-                 [(topic, str(c["faq"]), str(c["section"]))
-                  for topic, c in report.by_topic.items()]
-                 + [("total", str(sum(c["faq"] for c in report.by_topic.values())),
-                     str(sum(c["section"] for c in report.by_topic.values())))],
-                 [None, None, None])
+                 [*((topic, str(c["faq"]), str(c["section"])) for topic, c in topics.items()),
+                  ("total", str(sum(c["faq"] for c in topics.values())),
+                   str(sum(c["section"] for c in topics.values())))], right=[1, 2])
     out.append("")
     out += table(["Audience", "FAQ", "Sections"],
                  [(who, str(c["faq"]), str(c["section"]))
-                  for who, c in report.by_audience.items()], [None, None, None])
-    out.append(f"  ({report.pages} pages; an entry for several audiences counts once for "
-               "each)")
+                  for who, c in report.by_audience.items()], right=[1, 2])
+    out.append(f"  ({report.pages} pages; an entry for several audiences counts for each)")
+    return out
 
-    out.append("")
-    if report.ok:
-        out.append("Result: OK, nothing blocks publication.")
-    else:
-        n = len(report.problems)
-        out.append(f"Result: BLOCKED, {n} problem{'s' if n != 1 else ''} must be fixed "
-                   "before publication (listed at the top).")
+
+def format_report(report: HealthReport, *, width: int = 100) -> str:
+    """The report as readable plain text, about ``width`` characters wide."""
+    width = max(72, width)
+    out = [
+        f"Content health of {report.index or 'the index'} (built {report.built_at})",
+        f"Checked on {report.today.isoformat()}; reviews due within {report.soon_days} days "
+        f"are listed; reading grade limit {report.max_grade:g}.",
+        *_blocking(report, width),
+        *_reviews_text(report, width),
+        *_pending_text(report, width),
+        *_grades_text(report, width),
+        *_sources_text(report, width),
+        *_escalations_text(report, width),
+        *_counts_text(report),
+        "",
+    ]
+    out.append("Result: OK, nothing blocks publication." if report.ok else
+               f"Result: BLOCKED, {_plural(len(report.problems), 'problem')} to fix before "
+               "publication (listed at the top).")
     return "\n".join(out)
-
-
-def _col(values: Iterable[str]) -> int:
-    return max((len(v) for v in values), default=0)
 
 
 # --- The command ------------------------------------------------------------------------
