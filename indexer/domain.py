@@ -29,6 +29,7 @@ class FaqRecord(TypedDict):
     audience: list[str]
     sources: list[str]
     signs: list[str]
+    also: list[str]
     escalate: bool
     status: str
     lineno: int

@@ -11,6 +11,8 @@
     Every four to six weeks. ...
     :::
 
+``:also:`` lists other ways people ask the same question, separated by ``|``; the search
+matches them like the question (they are not shown on the page).
 Escalation entries (``:escalate:`` and ``:signs:``) and policy-pending entries
 (``:status: policy-pending``) carry badges that cannot be missed.
 """
@@ -55,6 +57,7 @@ class FaqDirective(SphinxDirective):
         "audience": directives.unchanged,
         "sources": directives.unchanged,
         "signs": directives.unchanged,
+        "also": directives.unchanged,
         "escalate": directives.flag,
         "status": directives.unchanged,
     }
@@ -96,6 +99,8 @@ class FaqDirective(SphinxDirective):
         if signs and not escalate:
             warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} lists :signs: but is "
                  "not marked :escalate:")
+        also = [part.strip() for part in (self.options.get("also") or "").split("|")
+                if part.strip()]
         sources = split_list(self.options.get("sources"))
         if status == "approved" and not sources:
             warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has no :sources:; every "
@@ -148,6 +153,7 @@ class FaqDirective(SphinxDirective):
             "audience": audience,
             "sources": sources,
             "signs": signs,
+            "also": also,
             "escalate": escalate,
             "status": status,
             "lineno": lineno,

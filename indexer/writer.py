@@ -83,7 +83,7 @@ def documents(app: Sphinx, domain: KBDomain) -> Iterator[Document]:
                 url=f"{uri}#{entry['anchor']}", topic=entry["topic"],
                 audience=tuple(entry["audience"]), escalate=entry["escalate"],
                 status=entry["status"], sources=tuple(entry["sources"]),
-                signs=tuple(entry["signs"]), page=docname,
+                signs=tuple(entry["signs"]), also=tuple(entry.get("also", ())), page=docname,
                 source_file=f"{relpath}:{entry['lineno']}", grade=entry["grade"],
             )
         page_title = page["title"] if page else docname

@@ -31,6 +31,7 @@ class Document:
     status: str = "approved"
     sources: tuple[str, ...] = ()
     signs: tuple[str, ...] = ()  # warning signs an escalation entry covers, in lay words
+    also: tuple[str, ...] = ()  # other ways people ask an FAQ entry's question
     page: str = ""  # docname of the page that holds it
     source_file: str = ""  # "docs/faq/sessions.md:12", for located reports
     grade: float | None = None  # Flesch-Kincaid grade of the text, measured at build time
@@ -41,7 +42,7 @@ class Document:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("audience", "sources", "signs"):
+        for key in ("audience", "sources", "signs", "also"):
             data[key] = list(data[key])
         return data
 
@@ -59,6 +60,7 @@ class Document:
             status=str(data.get("status", "approved")),
             sources=tuple(data.get("sources", ())),
             signs=tuple(data.get("signs", ())),
+            also=tuple(data.get("also", ())),
             page=str(data.get("page", "")),
             source_file=str(data.get("source_file", "")),
             grade=None if data.get("grade") is None else float(data["grade"]),

@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -33,7 +33,7 @@ STOP_WORDS = frozenset(
         "get", "gets", "getting", "got", "had", "has", "have", "haven", "having", "he",
         "her", "him", "his", "how", "i", "i'm", "im", "if", "in", "into", "is", "isn",
         "it", "it's", "its", "itself", "just", "me", "might", "my", "myself", "of", "on",
-        "or", "our", "ours", "she", "should", "so", "some", "such", "t", "than", "that",
+        "or", "our", "ours", "she", "should", "since", "so", "some", "such", "t", "than", "that",
         "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
         "too", "us", "was", "we", "were", "what", "when", "where", "which", "who", "whom",
         "why", "will", "with", "would", "yet", "you", "your", "yours", "s", "ve", "ll",
@@ -77,7 +77,8 @@ def build_schema() -> fields.Schema:
         kind=fields.ID(stored=True),
         title=fields.TEXT(analyzer=stem, stored=True, field_boost=2.5),
         text=fields.TEXT(analyzer=stem, stored=True),
-        signs=fields.TEXT(analyzer=stem, field_boost=1.5),
+        also=fields.TEXT(analyzer=stem),
+        signs=fields.TEXT(analyzer=stem),
         spell=fields.TEXT(analyzer=word_analyzer(), phrase=False),
         topic=fields.ID(stored=True),
         audience=fields.KEYWORD(stored=True, commas=True, lowercase=True),

@@ -42,14 +42,20 @@ from .store import OpenIndex, open_index, resolve
 
 MAX_QUERY_CHARS = 1000
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
-MAX_ALTERNATIVES = 8  # synonyms per concept
+MAX_ALTERNATIVES = 12  # synonyms per concept
 MAX_PHRASES = 4
 MAX_LIMIT = 100
 CANDIDATES = 60  # hits re-ranked per query
-FIELD_BOOSTS = {"title": 2.5, "text": 1.0, "signs": 1.5}
+# Questions and titles say what an entry is about; answers and bodies mention more.
+# Warning-sign phrases are short and full of common words ("pain", "shot"): they help
+# find an escalation entry but must not make it outrank the answer to a plain question.
+FIELD_BOOSTS = {"title": 2.5, "also": 1.5, "text": 1.0, "signs": 0.4}
 SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word typed
-COORDINATION = 0.8  # how much matching more of the query's concepts raises a score
-FAQ_BONUS = 1.2  # an FAQ answer beats a section that matches as well
+# Coordination: a hit matching k of the query's n concepts keeps
+# (1 - COORDINATION) + COORDINATION * k / n of its score. (Whoosh's own Or(scale=...)
+# counts every field and synonym as a term, which flattens the bonus to nothing.)
+COORDINATION = 0.6
+FAQ_BONUS = 1.5  # an approved FAQ answer beats a page section that matches about as well
 # A hit whose question (or title) is all about what was asked gains up to this much:
 # "what is prolotherapy" is best answered by the entry asking exactly that.
 TITLE_COVERAGE_BONUS = 0.5
@@ -192,7 +198,7 @@ def _load_state(path: Path) -> _State:
         with opened.index.searcher() as searcher:
             reader = searcher.reader()
             vocabulary = {t.decode("utf-8") for t in reader.lexicon("spell")}
-            known_stems = {t.decode("utf-8") for name in ("title", "text", "signs")
+            known_stems = {t.decode("utf-8") for name in ("title", "also", "text", "signs")
                            for t in reader.lexicon(name)}
             topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
             audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
@@ -321,13 +327,24 @@ class SearchEngine:
         if audience:
             filters.append(Term("audience", audience))
         filter_q = And(filters) if filters else None
-        results = searcher.search(query, limit=CANDIDATES, filter=filter_q)
+        results = searcher.search(query, limit=CANDIDATES, filter=filter_q, terms=True)
         total = len(results)
+        concepts = [frozenset(s for alt in unit for s in alt) for unit in units]
+        # Each concept counts by how telling it is (IDF): matching "heating pad" says more
+        # than matching "after" and "shots".
+        weights = [max(_weight(searcher, alt) for alt in unit) for unit in units]
+        total_weight = sum(weights) or 1.0
         ranked: list[tuple[float, Document]] = []
         for hit in results:
             doc = Document.from_dict(json.loads(hit["data"]))
             bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
-            bonus *= 1.0 + TITLE_COVERAGE_BONUS * _coverage(doc.title, expanded)
+            bonus *= 1.0 + TITLE_COVERAGE_BONUS * max(
+                _coverage(wording, expanded) for wording in (doc.title, *doc.also))
+            if len(concepts) > 1:
+                matched = {term.decode("utf-8") for _field, term in hit.matched_terms()}
+                share = sum(w for c, w in zip(concepts, weights, strict=True)
+                            if c & matched) / total_weight
+                bonus *= (1.0 - COORDINATION) + COORDINATION * share
             ranked.append((float(hit.score) * bonus, doc))
         ranked.sort(key=lambda pair: -pair[0])
 
@@ -382,7 +399,9 @@ class SearchEngine:
         """The closest known word: fewest edits, then the most common. Bounded: the
         first letter must match and at most two edits (one for short words)."""
         reader = self._searcher(state).reader()
-        max_edits = 1 if len(word) < 6 else 2
+        # Two edits only for long words: a short unknown word two edits from a known one
+        # is more often another word ("draining" -> "driving") than a typo.
+        max_edits = 1 if len(word) < 9 else 2
         for edits in range(1, max_edits + 1):
             candidates = set(reader.terms_within("spell", word, edits, prefix=1))
             candidates.update(
@@ -448,7 +467,7 @@ def _build_query(searcher: Searcher, units: list[tuple[tuple[str, ...], ...]],
         clauses.append(alts[0] if len(alts) == 1 else DisjunctionMax(alts, tiebreak=0.1))
     optional: Query | None = None
     if clauses:
-        optional = clauses[0] if len(clauses) == 1 else Or(clauses, scale=COORDINATION)
+        optional = clauses[0] if len(clauses) == 1 else Or(clauses)
     if not phrases:
         assert optional is not None
         return optional
@@ -478,9 +497,12 @@ def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
     They come first even if the query's filters or wording left them out: a warning
     sign must never be buried.
     """
-    strength: dict[str, int] = {}
+    # The entry whose matched sign is the most specific (most words) comes first:
+    # "short of breath" beats "can't breathe" for "short of breath after the shots".
+    strength: dict[str, tuple[int, int]] = {}
     for sign in signs:
-        strength[sign.doc_id] = strength.get(sign.doc_id, 0) + len(sign.stems)
+        longest, count = strength.get(sign.doc_id, (0, 0))
+        strength[sign.doc_id] = (max(longest, len(sign.stems)), count + 1)
     present = {doc.id: (score, doc) for score, doc in ranked}
     top_score = ranked[0][0] if ranked else 1.0
     added = 0
@@ -491,7 +513,8 @@ def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
                 present[doc_id] = (top_score, Document.from_dict(json.loads(stored["data"])))
                 added += 1
     first = sorted((present[d] for d in strength if d in present),
-                   key=lambda pair: (-strength[pair[1].id], -pair[0]))
+                   key=lambda pair: (-strength[pair[1].id][0], -strength[pair[1].id][1],
+                                     -pair[0]))
     rest = [pair for pair in ranked if pair[1].id not in strength]
     return first + rest, added
 
