@@ -181,8 +181,7 @@ class _State:
 
     opened: OpenIndex
     synonyms: Synonyms
-    vocabulary: frozenset[str]
-    stems: frozenset[str]  # every stemmed term of the searchable fields
+    glossary_vocabulary: frozenset[str]
     glossary_words: tuple[str, ...]
     signs: tuple[_Sign, ...]
     topics: frozenset[str]
@@ -197,9 +196,6 @@ def _load_state(path: Path) -> _State:
     try:
         with opened.index.searcher() as searcher:
             reader = searcher.reader()
-            vocabulary = {t.decode("utf-8") for t in reader.lexicon("spell")}
-            known_stems = {t.decode("utf-8") for name in ("title", "also", "text", "signs")
-                           for t in reader.lexicon(name)}
             topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
             audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
             signs = []
@@ -215,12 +211,10 @@ def _load_state(path: Path) -> _State:
             "run `make build` to rebuild it"
         ) from None
     glossary_words = sorted({w for g in glossary for p in (g.term, *g.lay) for w in words(p)})
-    vocabulary.update(glossary_words)
     return _State(
         opened=opened,
         synonyms=Synonyms(glossary),
-        vocabulary=frozenset(vocabulary),
-        stems=frozenset(known_stems),
+        glossary_vocabulary=frozenset(glossary_words),
         glossary_words=tuple(glossary_words),
         signs=tuple(signs),
         topics=topics,
@@ -372,9 +366,9 @@ class SearchEngine:
             nonlocal changed
             word = match.group(0)
             lower = word.lower()
-            if (lower in state.vocabulary or lower in STOP_WORDS or len(lower) < 4
-                    or not lower.isalpha() or state.stems.issuperset(analyze(lower))):
-                return word  # known as typed, or another form of a known word
+            if (lower in STOP_WORDS or len(lower) < 4 or not lower.isalpha()
+                    or self._known(state, lower)):
+                return word
             best = self._suggest(state, lower)
             if best is None:
                 return word
@@ -382,6 +376,20 @@ class SearchEngine:
             return best
 
         return _WORD.sub(fix, text), changed
+
+    def _known(self, state: _State, word: str) -> bool:
+        """Known as typed, or another form of a known word ("hurts" for "hurt").
+
+        Asked of the index's term dictionary, so opening an index loads no vocabulary.
+        """
+        if word in state.glossary_vocabulary:
+            return True
+        reader = self._searcher(state).reader()
+        if reader.doc_frequency("spell", word):
+            return True
+        stems = analyze(word)
+        return bool(stems) and all(
+            any(reader.doc_frequency(name, stem) for name in FIELD_BOOSTS) for stem in stems)
 
     def _suggest(self, state: _State, word: str) -> str | None:
         with state.lock:
