@@ -44,21 +44,22 @@ MAX_QUERY_CHARS = 1000
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
 MAX_ALTERNATIVES = 12  # synonyms per concept
 MAX_PHRASES = 4
+UBIQUITOUS = 0.3  # a word in this share of documents is not expanded with synonyms
 MAX_LIMIT = 100
 CANDIDATES = 60  # hits re-ranked per query
 # Questions and titles say what an entry is about; answers and bodies mention more.
 # Warning-sign phrases are short and full of common words ("pain", "shot"): they help
 # find an escalation entry but must not make it outrank the answer to a plain question.
-FIELD_BOOSTS = {"title": 2.5, "also": 1.5, "text": 1.0, "signs": 0.4}
+FIELD_BOOSTS = {"title": 2.5, "also": 2.0, "text": 1.0, "signs": 0.4}
 SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word typed
 # Coordination: a hit matching k of the query's n concepts keeps
 # (1 - COORDINATION) + COORDINATION * k / n of its score. (Whoosh's own Or(scale=...)
 # counts every field and synonym as a term, which flattens the bonus to nothing.)
-COORDINATION = 0.6
+COORDINATION = 0.8
 FAQ_BONUS = 1.5  # an approved FAQ answer beats a page section that matches about as well
 # A hit whose question (or title) is all about what was asked gains up to this much:
 # "what is prolotherapy" is best answered by the entry asking exactly that.
-TITLE_COVERAGE_BONUS = 0.5
+TITLE_COVERAGE_BONUS = 1.0
 SNIPPET_CHARS = 220
 CORRECTION_CACHE = 4096
 _QUOTED = re.compile(r'"([^"]*)"')
@@ -306,8 +307,9 @@ class SearchEngine:
         if changed:
             phrases = [self._correct(state, p)[0] for p in phrases]
             loose = self._correct(state, loose)[0]
-        units = state.synonyms.units(analyze(loose))
-        units = _dedupe(units)[:MAX_UNITS]
+        searcher = self._searcher(state)
+        units = [_informative(searcher, unit)
+                 for unit in _dedupe(state.synonyms.units(analyze(loose)))[:MAX_UNITS]]
         phrase_stems = [tuple(analyze(p)) for p in phrases]
         phrase_stems = [p for p in phrase_stems if p]
         if not units and not phrase_stems:
@@ -315,7 +317,6 @@ class SearchEngine:
                              "add a word about the question")
         expanded = {s for unit in units for alt in unit for s in alt}
         expanded.update(s for p in phrase_stems for s in p)
-        searcher = self._searcher(state)
         query = _build_query(searcher, units, phrase_stems)
         filters = [Term("topic", topic)] if topic else []
         if audience:
@@ -344,7 +345,9 @@ class SearchEngine:
 
         matched_signs = [s for s in state.signs if s.stems <= expanded]
         if matched_signs:
-            ranked, added = _escalation_first(searcher, ranked, matched_signs)
+            typed = {s for unit in units for s in unit[0]}
+            typed.update(s for p in phrase_stems for s in p)
+            ranked, added = _escalation_first(searcher, ranked, matched_signs, typed)
             total += added
         hits = tuple(
             Hit(doc=doc, score=score, snippet=_snippet(doc.text, expanded))
@@ -445,6 +448,19 @@ def _alternative(stems: tuple[str, ...], boost: float) -> Query:
     return And([_field_or(s, boost) for s in stems])
 
 
+def _informative(searcher: Searcher,
+                 unit: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """Drop the synonyms of a word that is in most documents ("prolotherapy" here):
+    such a word says little about what is asked, and its rarer synonyms ("prolo shots",
+    "sugar injections") would only pull in entries that happen to use them."""
+    typed = unit[0]
+    if len(unit) > 1 and all(
+            searcher.doc_frequency("text", stem) >= UBIQUITOUS * searcher.doc_count()
+            for stem in typed):
+        return (typed,)
+    return unit
+
+
 def _weight(searcher: Searcher, stems: tuple[str, ...]) -> float:
     """How much a match on these stems can score: the sum of their best IDF."""
     return sum(max(searcher.idf(name, stem) if searcher.doc_frequency(name, stem) else 0.0
@@ -499,18 +515,22 @@ def _coverage(title: str, stems: set[str]) -> float:
 
 
 def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
-                      signs: list[_Sign]) -> tuple[list[tuple[float, Document]], int]:
+                      signs: list[_Sign], typed: set[str],
+                      ) -> tuple[list[tuple[float, Document]], int]:
     """Move the escalation entries covering the described signs to the top.
 
     They come first even if the query's filters or wording left them out: a warning
     sign must never be buried.
     """
-    # The entry whose matched sign is the most specific (most words) comes first:
-    # "short of breath" beats "can't breathe" for "short of breath after the shots".
-    strength: dict[str, tuple[int, int]] = {}
+    # The entry whose sign is said in the query's own words comes first, then the one
+    # whose matched sign is the most specific (most words): "short of breath after the
+    # shots" puts the shortness-of-breath entry before the trouble-breathing one, though
+    # the glossary makes the two synonyms.
+    strength: dict[str, tuple[int, int, int]] = {}
     for sign in signs:
-        longest, count = strength.get(sign.doc_id, (0, 0))
-        strength[sign.doc_id] = (max(longest, len(sign.stems)), count + 1)
+        as_typed, longest, count = strength.get(sign.doc_id, (0, 0, 0))
+        own = len(sign.stems) if sign.stems <= typed else 0
+        strength[sign.doc_id] = (max(as_typed, own), max(longest, len(sign.stems)), count + 1)
     present = {doc.id: (score, doc) for score, doc in ranked}
     top_score = ranked[0][0] if ranked else 1.0
     added = 0
@@ -521,8 +541,7 @@ def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
                 present[doc_id] = (top_score, Document.from_dict(json.loads(stored["data"])))
                 added += 1
     first = sorted((present[d] for d in strength if d in present),
-                   key=lambda pair: (-strength[pair[1].id][0], -strength[pair[1].id][1],
-                                     -pair[0]))
+                   key=lambda pair: (*(-n for n in strength[pair[1].id]), -pair[0]))
     rest = [pair for pair in ranked if pair[1].id not in strength]
     return first + rest, added
 
