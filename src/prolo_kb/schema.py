@@ -33,12 +33,11 @@ STOP_WORDS = frozenset(
         "get", "gets", "getting", "got", "had", "has", "have", "haven", "having", "he",
         "her", "him", "his", "how", "i", "i'm", "im", "if", "in", "into", "is", "isn",
         "it", "it's", "its", "itself", "just", "me", "might", "my", "myself", "of", "on",
-        "or", "our", "ours", "she", "should", "since", "so", "some", "such", "t", "than", "that",
-        "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
-        "too", "us", "was", "we", "were", "what", "when", "where", "which", "who", "whom",
-        "why", "will", "with", "would", "yet", "you", "your", "yours", "s", "ve", "ll",
-        "d", "re", "m", "am", "okay", "ok", "please", "tell", "know", "want", "wondering",
-        "question"
+        "or", "our", "ours", "she", "should", "since", "so", "some", "such", "t", "than",
+        "that", "the", "their", "them", "then", "there", "these", "they", "this", "those",
+        "to", "too", "us", "was", "we", "were", "what", "which", "whom", "will", "with",
+        "would", "yet", "you", "your", "yours", "s", "ve", "ll", "d", "re", "m", "am",
+        "okay", "ok", "please", "tell", "know", "want", "wondering", "question"
     ]
 )
 
