@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from prolo_kb.cli import default_index, main
+from prolo_kb.cli import _color, default_index, format_result, main
+from prolo_kb.search import SearchEngine
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -122,3 +124,22 @@ def test_installed_command_never_shows_a_traceback(sample_index: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.startswith("prolo-kb: the query is too long (10000 characters")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+        sample_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert _color(_Tty())
+    assert not _color(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _color(_Tty())
+    result = SearchEngine(sample_index).search("fever")
+    coloured = format_result(result, color=True, width=80)
+    assert "\033[1;97;41m[ESCALATE: pass to a clinician]\033[0m" in coloured
+    assert "\033[" not in format_result(result, color=False, width=80)
