@@ -46,5 +46,21 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check src indexer tests docs/conf.py
 	$(BIN)/mypy
 
+eval: build/index/manifest.json  ## search quality on the labelled queries: Recall@1/@3, MRR, misses
+	$(BIN)/python -m prolo_kb.evaluate tests/data/queries.tsv --index build/index
+
 clean:  ## remove build output (keeps .venv)
 	rm -rf build .mypy_cache .ruff_cache .hypothesis
+
+# --- Content health and the physician handout ---------------------------------------------
+CHECKOPTS ?=
+
+check: $(STAMP)  ## content health report for the content lead (exit 1: publication blocked)
+	@# Build if the docs changed, then report on the index even when the build failed on
+	@# content problems: the report is the view of them for the person who fixes them.
+	@status=0; $(MAKE) --no-print-directory -s build/index/manifest.json || status=$$?; \
+	$(BIN)/prolo-kb check --index build/index $(CHECKOPTS) || status=$$?; exit $$status
+
+pdf: $(STAMP)  ## the physician handout PDF (build/handout/), from the same docs
+	$(BIN)/sphinx-build -b handout $(SPHINXOPTS) docs build/handout
+	@ls build/handout/*.pdf

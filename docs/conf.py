@@ -51,3 +51,21 @@ html_theme_options = {
     "navigation_with_keys": False,
     "home_page_in_toc": True,
 }
+
+# The physician handout (make pdf; the HTML build puts it into the site too): each part is
+# a heading and the page sections ("page#section-id", as in the site's URLs) it shows.
+kb_handout = {
+    "title": "Prolotherapy: protocol and evidence for referring physicians",
+    "file": "prolotherapy-physician-handout.pdf",
+    "paper": "letter",
+    "max_pages": 2,
+    "parts": [
+        ("Indications and evidence", ["evidence#evidence-by-condition",
+                                      "evidence#how-to-read-the-evidence-labels"]),
+        ("Session protocol", ["protocol#the-clinic-s-protocol",
+                              "protocol#published-trial-protocols-examples"]),
+        ("The four recovery groups", ["recovery#the-four-recovery-groups"]),
+        ("Side effects and when to send the patient back",
+         ["side-effects#warning-signs-when-to-get-help"]),
+    ],
+}

@@ -14,7 +14,17 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import callouts, collect, config, domain, faq, glossary, metadata, references, writer
+from . import (
+    callouts,
+    collect,
+    config,
+    domain,
+    faq,
+    glossary,
+    metadata,
+    references,
+    writer,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -35,4 +45,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     writer.setup(app)
     app.connect("builder-inited", _add_static)
     app.add_css_file("kb.css")
+    # Its own extension so a test root can list it on its own without registering twice.
+    app.setup_extension("indexer.handout")
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

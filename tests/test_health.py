@@ -125,6 +125,7 @@ def test_reviews_due_soon_are_listed_with_their_reviewer(tmp_path: Path) -> None
     assert "Next review due: 2027-01-10, for 1 of 3 pages (Dr Soon)." in text
     _, data = check_json(path, soon_days=120)
     assert [r["page"] for r in data["reviews"]["due_soon"]] == ["soon", "later"]
+    assert data["reviews"]["next_due"] == {"date": "2027-01-10", "pages": ["soon"]}
 
 
 def test_approved_answer_without_sources_blocks(tmp_path: Path) -> None:

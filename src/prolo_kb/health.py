@@ -274,7 +274,9 @@ def report_json(report: HealthReport) -> dict[str, Any]:
             "overdue": [r.to_dict() for r in report.overdue],
             "undated": [r.to_dict() for r in report.undated],
             "due_soon": [r.to_dict() for r in report.due_soon],
-            "next_due": [r.to_dict() for r in report.next_due],
+            "next_due": ({"date": report.next_due[0].page.next_review,
+                          "pages": [r.page.docname for r in report.next_due]}
+                         if report.next_due else None),
         },
         "policy_pending": [_entry(d) for d in report.policy_pending],
         "reading_grades": [g.to_dict() for g in report.grades],
