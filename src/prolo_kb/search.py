@@ -38,7 +38,7 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from .content import Document, GlossaryTerm
 from .errors import IndexUnavailable, QueryError
 from .schema import STOP_WORDS, analyze, stem_analyzer, words
-from .store import OpenIndex, open_index, resolve
+from .store import Manifest, OpenIndex, open_index, resolve
 
 MAX_QUERY_CHARS = 1000
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
@@ -182,8 +182,7 @@ class _State:
 
     opened: OpenIndex
     synonyms: Synonyms
-    glossary_vocabulary: frozenset[str]
-    glossary_words: tuple[str, ...]
+    glossary_words: frozenset[str]  # known words even where no entry uses them
     signs: tuple[_Sign, ...]
     topics: frozenset[str]
     audiences: frozenset[str]
@@ -211,12 +210,10 @@ def _load_state(path: Path) -> _State:
             f"the search index at {path} cannot be read ({type(exc).__name__}); "
             "run `make build` to rebuild it"
         ) from None
-    glossary_words = sorted({w for g in glossary for p in (g.term, *g.lay) for w in words(p)})
     return _State(
         opened=opened,
         synonyms=Synonyms(glossary),
-        glossary_vocabulary=frozenset(glossary_words),
-        glossary_words=tuple(glossary_words),
+        glossary_words=frozenset(w for g in glossary for p in (g.term, *g.lay) for w in words(p)),
         signs=tuple(signs),
         topics=topics,
         audiences=audiences,
@@ -236,7 +233,7 @@ class SearchEngine:
         self._reload_lock = threading.Lock()
 
     @property
-    def manifest(self) -> Any:
+    def manifest(self) -> Manifest:
         return self._state.opened.manifest
 
     @property
@@ -385,7 +382,7 @@ class SearchEngine:
 
         Asked of the index's term dictionary, so opening an index loads no vocabulary.
         """
-        if word in state.glossary_vocabulary:
+        if word in state.glossary_words:
             return True
         reader = self._searcher(state).reader()
         if reader.doc_frequency("spell", word):
