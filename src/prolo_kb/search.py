@@ -23,7 +23,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -50,16 +50,17 @@ CANDIDATES = 60  # hits re-ranked per query
 # Questions and titles say what an entry is about; answers and bodies mention more.
 # Warning-sign phrases are short and full of common words ("pain", "shot"): they help
 # find an escalation entry but must not make it outrank the answer to a plain question.
-FIELD_BOOSTS = {"title": 2.5, "also": 2.0, "text": 1.0, "signs": 0.4}
+FIELD_BOOSTS = {"title": 2.5, "also": 1.5, "text": 1.0, "signs": 0.4}
+FIELD_TIEBREAK = 0.3
 SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word typed
 # Coordination: a hit matching k of the query's n concepts keeps
 # (1 - COORDINATION) + COORDINATION * k / n of its score. (Whoosh's own Or(scale=...)
 # counts every field and synonym as a term, which flattens the bonus to nothing.)
-COORDINATION = 0.8
-FAQ_BONUS = 1.5  # an approved FAQ answer beats a page section that matches about as well
+COORDINATION = 0.6
+FAQ_BONUS = 2.0  # an approved FAQ answer beats a page section that matches about as well
 # A hit whose question (or title) is all about what was asked gains up to this much:
 # "what is prolotherapy" is best answered by the entry asking exactly that.
-TITLE_COVERAGE_BONUS = 1.0
+TITLE_COVERAGE_BONUS = 1.5
 SNIPPET_CHARS = 220
 CORRECTION_CACHE = 4096
 _QUOTED = re.compile(r'"([^"]*)"')
@@ -324,16 +325,27 @@ class SearchEngine:
         concepts = [frozenset(s for alt in unit for s in alt) for unit in units]
         # Each concept counts by how telling it is (IDF): matching "heating pad" says more
         # than matching "after" and "shots".
-        weights = [max(_weight(searcher, alt) for alt in unit) for unit in units]
+        weights = [_weight(searcher, unit[0]) or max(_weight(searcher, alt) for alt in unit)
+                   for unit in units]
         total_weight = sum(weights) or 1.0
+        idf_cache: dict[str, float] = {}
+
+        def idf(stem: str) -> float:
+            if stem not in idf_cache:
+                idf_cache[stem] = _weight(searcher, (stem,))
+            return idf_cache[stem]
+
         ranked: list[tuple[float, Document]] = []
         for hit in results:
             doc = Document.from_dict(json.loads(hit["data"]))
             bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
             bonus *= 1.0 + TITLE_COVERAGE_BONUS * max(
-                _coverage(wording, expanded) for wording in (doc.title, *doc.also))
+                _coverage(wording, expanded, idf) for wording in (doc.title, *doc.also))
             if len(concepts) > 1:
-                matched = {term.decode("utf-8") for _field, term in hit.matched_terms()}
+                # Warning-sign phrases don't count: "running" (exercise) must not match
+                # "running a temperature".
+                matched = {term.decode("utf-8") for name, term in hit.matched_terms()
+                           if name != "signs"}
                 share = sum(w for c, w in zip(concepts, weights, strict=True)
                             if c & matched) / total_weight
                 bonus *= (1.0 - COORDINATION) + COORDINATION * share
@@ -436,7 +448,10 @@ def _dedupe(units: list[tuple[tuple[str, ...], ...]]) -> list[tuple[tuple[str, .
 
 
 def _field_or(stem: str, boost: float = 1.0) -> Query:
-    return Or([Term(name, stem, boost=weight * boost) for name, weight in FIELD_BOOSTS.items()])
+    """A word in any field; the best field counts fully, the others a little
+    (a word repeated in the question and its other wordings is not twice the evidence)."""
+    return DisjunctionMax([Term(name, stem, boost=weight * boost)
+                           for name, weight in FIELD_BOOSTS.items()], tiebreak=FIELD_TIEBREAK)
 
 
 def _alternative(stems: tuple[str, ...], boost: float) -> Query:
@@ -459,9 +474,16 @@ def _informative(searcher: Searcher,
 
 
 def _weight(searcher: Searcher, stems: tuple[str, ...]) -> float:
-    """How much a match on these stems can score: the sum of their best IDF."""
-    return sum(max(searcher.idf(name, stem) if searcher.doc_frequency(name, stem) else 0.0
-                   for name in ("title", "text")) for stem in stems)
+    """How telling these stems are: the sum of their IDF over answers and bodies (the
+    field where word use is most representative), or over questions for a word only
+    questions use; 0 for a word the index does not hold."""
+    total = 0.0
+    for stem in stems:
+        for name in ("text", "title", "also"):
+            if searcher.doc_frequency(name, stem):
+                total += searcher.idf(name, stem)
+                break
+    return total
 
 
 def _synonym_boost(searcher: Searcher, typed: tuple[str, ...], alt: tuple[str, ...]) -> float:
@@ -505,10 +527,13 @@ def _title_stems(title: str) -> frozenset[str]:
     return frozenset(analyze(title))
 
 
-def _coverage(title: str, stems: set[str]) -> float:
-    """The share of a title's words that the query asked about."""
+def _coverage(title: str, stems: set[str], idf: Callable[[str], float]) -> float:
+    """The share of a title's meaning that the query asked about, each word weighted by
+    how telling it is: "exercise after the injections" covers most of "When can I
+    exercise after treatment?" and little of "I have a fever after my injections"."""
     own = _title_stems(title)
-    return len(own & stems) / len(own) if own else 0.0
+    total = sum(idf(stem) for stem in own)
+    return sum(idf(stem) for stem in own & stems) / total if total else 0.0
 
 
 def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
