@@ -23,6 +23,7 @@ from . import (
     glossary,
     metadata,
     references,
+    searchpage,
     writer,
 )
 
@@ -45,6 +46,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     writer.setup(app)
     app.connect("builder-inited", _add_static)
     app.add_css_file("kb.css")
+    searchpage.setup(app)
     # Its own extension so a test root can list it on its own without registering twice.
     app.setup_extension("indexer.handout")
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

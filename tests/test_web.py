@@ -1,0 +1,445 @@
+"""The web app (prolo_kb.web) through Starlette's TestClient and raw ASGI calls: no port.
+
+The API must answer exactly what ``prolo-kb search --json`` prints, errors as JSON with
+their status, pick up a rebuilt index without a failed request, serve only files inside
+the site, send the security headers everywhere and keep queries out of the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+import re
+import socket
+import threading
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from kbfactory import SAMPLE_DOCS, faq, make_index
+from starlette.testclient import TestClient
+
+from prolo_kb import web
+from prolo_kb.cli import main as cli_main
+from prolo_kb.errors import KBError
+from prolo_kb.search import SearchEngine
+
+T = TypeVar("T")
+INLINE = "document.documentElement.dataset.mode = 'light';"
+SECRET = "TOP-SECRET-OUTSIDE-THE-SITE"
+XSS_DOC = faq("markup-in-content", "What about <script>alert('q')</script> tags?",
+              "An answer with <img src=x onerror=alert(1)> markup & an ampersand.")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A small built site, with a secret beside it and symlinks that lead out."""
+    root = tmp_path / "html"
+    (root / "_static").mkdir(parents=True)
+    (root / "faq").mkdir()
+    (root / "index.html").write_text(
+        f"<!DOCTYPE html><html lang=en><head><script>{INLINE}</script>"
+        "<script src=\"_static/app.js\"></script></head><body><h1>Home</h1></body></html>",
+        encoding="utf-8")
+    (root / "search.html").write_text("<!DOCTYPE html><title>Search</title>", encoding="utf-8")
+    (root / "faq" / "index.html").write_text("<!DOCTYPE html><title>FAQ</title>",
+                                             encoding="utf-8")
+    (root / "_static" / "app.js").write_text("console.log('app');\n", encoding="utf-8")
+    (root / "_static" / "kb.css").write_text("body { color: #222; }\n", encoding="utf-8")
+    (root / ".buildinfo").write_text("config: abc\n", encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (root / "leak.txt").symlink_to(outside / "secret.txt")
+    (root / "leakdir").symlink_to(outside, target_is_directory=True)
+    (root / "inside.txt").symlink_to(root / "_static" / "app.js")
+    return root
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    return make_index(tmp_path / "index", docs=(*SAMPLE_DOCS, XSS_DOC))
+
+
+@pytest.fixture
+def client(index: Path, site: Path) -> TestClient:
+    return TestClient(web.create_app(index, site))
+
+
+def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """asyncio.run in a thread of its own, whatever event loop the main thread runs (the
+    browser tests' Playwright runs one while it is open)."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            results.append(asyncio.run(main()))
+        except BaseException as exc:  # handed to the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], index: Path, *args: str) -> Any:
+    capsys.readouterr()
+    cli_main(["search", "--json", "--index", str(index), *args])
+    return json.loads(capsys.readouterr().out)
+
+
+def raw_request(app: web.ASGIApp, path: str, method: str = "GET",
+                headers: list[tuple[bytes, bytes]] | None = None,
+                query: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+    """Call the ASGI app with exactly this path, percent-decoded as a server does: no
+    client-side URL normalisation."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": unquote(path), "raw_path": path.encode("utf-8"),
+        "query_string": query, "root_path": "", "headers": headers or [],
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
+    }
+    status = 0
+    response_headers: dict[str, str] = {}
+    body = b""
+
+    requested = False
+
+    async def run() -> None:
+        done = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            nonlocal status, body
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers.update((k.decode(), v.decode()) for k, v in message["headers"])
+            elif message["type"] == "http.response.body":
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    done.set()
+
+        await asyncio.wait_for(app(scope, receive, send), timeout=10)
+
+    run_async(run)
+    return status, response_headers, body
+
+
+def assert_security_headers(headers: Any) -> None:
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "server" not in headers
+
+
+# -- the API ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["how often are the injections"],
+    ["fever and chills after the shot"],
+    ["injection", "--topic", "side-effects", "--limit", "2"],
+    ["injections", "--audience", "physician"],
+    ["injektions"],  # corrected
+])
+def test_search_answers_what_the_cli_prints(client: TestClient, index: Path,
+                                            capsys: pytest.CaptureFixture[str],
+                                            args: list[str]) -> None:
+    params: dict[str, str] = {"q": args[0]}
+    rest = iter(args[1:])
+    for flag in rest:
+        params[flag.removeprefix("--")] = next(rest)
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == cli_json(capsys, index, *args)
+
+
+def test_search_finds_the_answer_first(client: TestClient) -> None:
+    data = client.get("/api/search", params={"q": "how often are the injections"}).json()
+    assert data["hits"][0]["id"] == "injection-interval"
+    assert data["hits"][0]["answer"].startswith("Every four to six weeks")
+    warned = client.get("/api/search", params={"q": "chills after my shot"}).json()
+    assert warned["hits"][0]["id"] == "fever-after-injection"
+    assert warned["hits"][0]["escalate"] is True
+    assert warned["warning_signs"] == ["chills"]
+
+
+@pytest.mark.parametrize(("params", "status", "words"), [
+    ({}, 400, "nothing to search for"),
+    ({"q": "   "}, 400, "nothing to search for"),
+    ({"q": "how is it"}, 400, "common words"),
+    ({"q": "injection", "limit": "ten"}, 400, "whole number"),
+    ({"q": "injection", "limit": "0"}, 400, "limit must be between"),
+    ({"q": "injection", "limit": "101"}, 400, "limit must be between"),
+    ({"q": "injection", "topic": "astrology"}, 400, "unknown topic 'astrology'"),
+    ({"q": "injection", "audience": "robots"}, 400, "unknown audience"),
+    ({"q": "a" * 1001}, 400, "too long"),
+])
+def test_bad_queries_are_json_400(client: TestClient, params: dict[str, str], status: int,
+                                  words: str) -> None:
+    response = client.get("/api/search", params=params)
+    assert response.status_code == status
+    body = response.json()
+    assert body["status"] == status
+    assert words in body["error"]
+    assert "Traceback" not in response.text
+    assert_security_headers(response.headers)
+
+
+def test_an_overlong_address_is_414(client: TestClient) -> None:
+    response = client.get("/api/search", params={"q": "pain " * 900})
+    assert response.status_code == 414
+    assert "too long" in response.json()["error"]
+
+
+def test_only_get_and_head(client: TestClient) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"):
+        response = client.request(method, "/api/search?q=injection")
+        assert response.status_code == 405, method
+        assert response.headers["allow"] == "GET, HEAD"
+        assert response.json()["status"] == 405
+        assert client.request(method, "/index.html").status_code == 405
+    head = client.head("/api/search?q=injection")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert client.head("/").status_code == 200
+
+
+def test_request_bodies_are_refused(client: TestClient) -> None:
+    response = client.request("GET", "/api/search?q=injection", content=b"x" * 100)
+    assert response.status_code == 413
+    assert "body" in response.json()["error"]
+
+
+def test_unknown_api_path_is_json_404(client: TestClient) -> None:
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["status"] == 404
+
+
+def test_health_tells_the_page_the_api_is_there(client: TestClient) -> None:
+    data = client.get("/api/health").json()
+    assert data["service"] == "prolo-kb"
+    assert data["status"] == "ok"
+    assert "side-effects" in data["topics"]
+    assert data["audiences"] == ["patient", "physician", "staff"]
+
+
+def test_missing_index_is_503_and_the_site_still_works(tmp_path: Path, site: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(web, "INDEX_RETRY_SECONDS", 0.0)
+    path = tmp_path / "later" / "index"
+    client = TestClient(web.create_app(path, site))
+    response = client.get("/api/search", params={"q": "injection"})
+    assert response.status_code == 503
+    assert "make build" in response.json()["error"]
+    assert client.get("/api/health").status_code == 503
+    assert client.get("/").status_code == 200
+    make_index(path)  # built while the server runs: found without a restart
+    assert client.get("/api/search", params={"q": "injection"}).status_code == 200
+
+
+def test_a_rebuilt_index_is_picked_up_without_a_restart(client: TestClient,
+                                                        index: Path) -> None:
+    before = client.get("/api/search", params={"q": "acupuncture"}).json()
+    assert not [h for h in before["hits"] if h["id"] == "acupuncture"]
+    make_index(index, docs=(*SAMPLE_DOCS, faq("acupuncture", "Is this acupuncture?",
+                                              "No. Acupuncture needles inject nothing.")))
+    after = client.get("/api/search", params={"q": "acupuncture"}).json()
+    assert after["hits"][0]["id"] == "acupuncture"
+
+
+def test_many_searches_at_once_during_rebuilds_all_answer_correctly(index: Path,
+                                                                   site: Path) -> None:
+    queries = ["how often are the injections", "fever after injection", "ibuprofen",
+               "tendinitis", "sugar water", "pain worse", "side effects", "numbness",
+               "what is in the shot", "chronic tendonitis"]
+    engine = SearchEngine(index)
+    expected = {q: engine.search(q).to_json() for q in queries}
+    app = web.create_app(index, site)
+    stop = threading.Event()
+    rebuilds = 0
+
+    def rebuild() -> None:
+        nonlocal rebuilds
+        while not stop.is_set() and rebuilds < 6:
+            make_index(index, docs=(*SAMPLE_DOCS, XSS_DOC))
+            rebuilds += 1
+
+    async def hammer() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kb") as http:
+            calls = [http.get("/api/search", params={"q": queries[n % len(queries)]})
+                     for n in range(300)]
+            return list(await asyncio.gather(*calls))
+
+    writer = threading.Thread(target=rebuild)
+    writer.start()
+    try:
+        responses = run_async(hammer)
+    finally:
+        stop.set()
+        writer.join()
+    assert rebuilds >= 1
+    for n, response in enumerate(responses):
+        assert response.status_code == 200, response.text
+        assert response.json() == expected[queries[n % len(queries)]]
+
+
+# -- escaping -----------------------------------------------------------------------
+
+
+def test_markup_in_content_comes_out_escaped(client: TestClient) -> None:
+    data = client.get("/api/search", params={"q": "markup ampersand"}).json()
+    hit = next(h for h in data["hits"] if h["id"] == "markup-in-content")
+    assert "<img" not in hit["snippet"]
+    assert "&lt;img" in hit["snippet"]
+    assert re.sub(r"</?mark[^>]*>", "", hit["snippet"]).count("<") == 0
+
+
+def test_markup_in_the_query_is_never_html(client: TestClient) -> None:
+    q = "<script>alert(1)</script> injection"
+    response = client.get("/api/search", params={"q": q})
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["query"] == q  # data, for the page to show as text
+    bad = client.get("/api/search", params={"q": "x", "topic": "<b>bold</b>"})
+    assert bad.headers["content-type"] == "application/json"
+    missing = client.get("/<script>alert(1)</script>.html")
+    assert missing.status_code == 404
+    assert "<script>" not in missing.text
+
+
+# -- the site -----------------------------------------------------------------------
+
+
+def test_pages_are_served_with_a_csp_that_allows_their_inline_scripts(
+        client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    csp = response.headers["content-security-policy"]
+    digest = base64.b64encode(hashlib.sha256(INLINE.encode()).digest()).decode()
+    assert f"script-src 'self' 'sha256-{digest}';" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "object-src 'none'" in csp
+    assert_security_headers(response.headers)
+    js = client.get("/_static/app.js")
+    assert js.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert js.headers["content-security-policy"] == web.STRICT_CSP
+    assert_security_headers(js.headers)
+
+
+def test_folders_redirect_to_their_slash_then_serve_their_index(client: TestClient) -> None:
+    response = client.get("/faq", follow_redirects=False)
+    assert response.status_code == 308
+    assert response.headers["location"] == "/faq/"
+    assert client.get("/faq/").text.endswith("<title>FAQ</title>")
+
+
+def test_unchanged_files_answer_304(client: TestClient) -> None:
+    first = client.get("/_static/kb.css")
+    again = client.get("/_static/kb.css", headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    page = client.get("/search.html")
+    assert client.get("/search.html",
+                      headers={"if-none-match": page.headers["etag"]}).status_code == 304
+
+
+@pytest.mark.parametrize("path", [
+    "/../secret.txt", "/../../secret.txt", "/faq/../../secret.txt", "/%2e%2e/secret.txt",
+    "/..%2fsecret.txt", "/..\\secret.txt", "//secret.txt", "/leak.txt", "/leakdir/secret.txt",
+    "/.buildinfo", "/%2ebuildinfo", "/_static/.", "/index.html%00.js",
+    "/%252e%252e/secret.txt", "/etc/passwd", "//etc/passwd",
+    str(Path("/").resolve() / "etc" / "passwd"),
+])
+def test_static_files_never_leave_the_site(site: Path, index: Path, path: str) -> None:
+    app = web.create_app(index, site)
+    status, headers, body = raw_request(app, path)
+    assert status == 404, path
+    assert SECRET.encode() not in body
+    assert b"root:" not in body
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_symlinks_inside_the_site_are_fine(client: TestClient) -> None:
+    assert client.get("/inside.txt").text == "console.log('app');\n"
+
+
+# -- logging, errors ----------------------------------------------------------------
+
+
+def test_queries_are_not_logged_by_default(index: Path, site: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="prolo_kb.web")
+    TestClient(web.create_app(index, site)).get("/api/search",
+                                               params={"q": "zebrafish injection"})
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "GET /api/search 200" in logged
+    assert "zebrafish" not in logged
+    caplog.clear()
+    TestClient(web.create_app(index, site, log_queries=True)).get(
+        "/api/search", params={"q": "zebrafish injection"})
+    assert "zebrafish" in "\n".join(r.getMessage() for r in caplog.records)
+
+
+def test_an_internal_error_is_json_500_without_traceback_or_query(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken(self: SearchEngine, query: str, **options: Any) -> Any:
+        raise RuntimeError(f"boom while searching {query}")
+
+    monkeypatch.setattr(SearchEngine, "search", broken)
+    caplog.set_level(logging.INFO, logger="prolo_kb.web")
+    response = TestClient(client.app, raise_server_exceptions=False).get(
+        "/api/search", params={"q": "zebrafish"})
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal error; the server log has the details",
+                               "status": 500}
+    assert_security_headers(response.headers)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged
+    assert "zebrafish" not in logged
+
+
+# -- serve() ------------------------------------------------------------------------
+
+
+def test_serve_refuses_a_missing_site(tmp_path: Path, index: Path) -> None:
+    with pytest.raises(KBError, match="make build"):
+        web.serve(index=index, site=tmp_path / "nothing", port=0)
+
+
+def test_a_busy_port_is_a_one_line_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(KBError, match=f"cannot listen on 127.0.0.1:{port}"):
+            web._bind("127.0.0.1", port)
+
+
+def test_the_displayed_url_is_one_to_open() -> None:
+    assert web._display_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+    assert web._display_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"
+    assert web._display_url("::1", 9000) == "http://[::1]:9000/"
