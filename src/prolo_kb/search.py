@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import highlight, scoring
-from whoosh.query import And, AndMaybe, DisjunctionMax, Or, Phrase, Query, Term
+from whoosh.query import And, AndMaybe, DisjunctionMax, NullQuery, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
@@ -62,7 +62,9 @@ FAQ_BONUS = 2.0  # an approved FAQ answer beats a page section that matches abou
 # "what is prolotherapy" is best answered by the entry asking exactly that.
 TITLE_COVERAGE_BONUS = 1.5
 SNIPPET_CHARS = 220
+SNIPPET_SCAN_CHARS = 2000  # matches further into a long section are not highlighted
 CORRECTION_CACHE = 4096
+IDF_CACHE = 100_000
 _QUOTED = re.compile(r'"([^"]*)"')
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _WORD = re.compile(r"\w+")
@@ -188,6 +190,7 @@ class _State:
     topics: frozenset[str]
     audiences: frozenset[str]
     corrections: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
+    idf: dict[str, float] = field(default_factory=dict)  # stem -> _weight, per version
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -320,20 +323,28 @@ class SearchEngine:
         if audience:
             filters.append(Term("audience", audience))
         filter_q = And(filters) if filters else None
-        results = searcher.search(query, limit=CANDIDATES, filter=filter_q, terms=True)
+        # optimize=False: no block-quality skipping, so the collector counts every match
+        # as it goes; with skipping, len(results) would run the whole query a second time.
+        results = searcher.search(query, limit=CANDIDATES, filter=filter_q, terms=True,
+                                  optimize=False)
         total = len(results)
         concepts = [frozenset(s for alt in unit for s in alt) for unit in units]
-        # Each concept counts by how telling it is (IDF): matching "heating pad" says more
-        # than matching "after" and "shots".
-        weights = [_weight(searcher, unit[0]) or max(_weight(searcher, alt) for alt in unit)
-                   for unit in units]
-        total_weight = sum(weights) or 1.0
-        idf_cache: dict[str, float] = {}
 
         def idf(stem: str) -> float:
-            if stem not in idf_cache:
-                idf_cache[stem] = _weight(searcher, (stem,))
-            return idf_cache[stem]
+            value = state.idf.get(stem)
+            if value is None:
+                if len(state.idf) > IDF_CACHE:
+                    state.idf.clear()
+                value = state.idf[stem] = _weight(searcher, (stem,))
+            return value
+
+        def weight(stems: tuple[str, ...]) -> float:
+            return sum(idf(stem) for stem in stems)
+
+        # Each concept counts by how telling it is (IDF): matching "heating pad" says more
+        # than matching "after" and "shots".
+        weights = [weight(unit[0]) or max(weight(alt) for alt in unit) for unit in units]
+        total_weight = sum(weights) or 1.0
 
         ranked: list[tuple[float, Document]] = []
         for hit in results:
@@ -447,30 +458,43 @@ def _dedupe(units: list[tuple[tuple[str, ...], ...]]) -> list[tuple[tuple[str, .
     return out
 
 
-def _field_or(stem: str, boost: float = 1.0) -> Query:
+def _field_or(searcher: Searcher, stem: str, boost: float = 1.0) -> Query:
     """A word in any field; the best field counts fully, the others a little
-    (a word repeated in the question and its other wordings is not twice the evidence)."""
-    return DisjunctionMax([Term(name, stem, boost=weight * boost)
-                           for name, weight in FIELD_BOOSTS.items()], tiebreak=FIELD_TIEBREAK)
+    (a word repeated in the question and its other wordings is not twice the evidence).
+    Fields that do not hold the word are left out of the query tree."""
+    terms = [Term(name, stem, boost=FIELD_BOOSTS[name] * boost)
+             for name in _fields_with(searcher, stem)]
+    if not terms:
+        return NullQuery
+    return terms[0] if len(terms) == 1 else DisjunctionMax(terms, tiebreak=FIELD_TIEBREAK)
 
 
-def _alternative(stems: tuple[str, ...], boost: float) -> Query:
+def _alternative(searcher: Searcher, stems: tuple[str, ...], boost: float) -> Query:
     if len(stems) == 1:
-        return _field_or(stems[0], boost)
-    return And([_field_or(s, boost) for s in stems])
+        return _field_or(searcher, stems[0], boost)
+    return And([_field_or(searcher, s, boost) for s in stems])
 
 
 def _informative(searcher: Searcher,
                  unit: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
-    """Drop the synonyms of a word that is in most documents ("prolotherapy" here):
-    such a word says little about what is asked, and its rarer synonyms ("prolo shots",
-    "sugar injections") would only pull in entries that happen to use them."""
+    """The synonyms worth searching for a concept.
+
+    None for a word that is in most documents ("prolotherapy" here): it says little
+    about what is asked, and its rarer synonyms ("prolo shots", "sugar injections")
+    would only pull in entries that happen to use them. Never a synonym with a word the
+    index does not hold: it cannot match, and would only cost time.
+    """
     typed = unit[0]
     if len(unit) > 1 and all(
             searcher.doc_frequency("text", stem) >= UBIQUITOUS * searcher.doc_count()
             for stem in typed):
         return (typed,)
-    return unit
+    return (typed, *(alt for alt in unit[1:] if all(_fields_with(searcher, s) for s in alt)))
+
+
+def _fields_with(searcher: Searcher, stem: str) -> list[str]:
+    """The searched fields that hold ``stem``."""
+    return [name for name in FIELD_BOOSTS if searcher.doc_frequency(name, stem)]
 
 
 def _weight(searcher: Searcher, stems: tuple[str, ...]) -> float:
@@ -504,8 +528,9 @@ def _build_query(searcher: Searcher, units: list[tuple[tuple[str, ...], ...]],
     clauses: list[Query] = []
     for unit in units:
         typed = unit[0]
-        alts = [_alternative(typed, 1.0)]
-        alts.extend(_alternative(alt, _synonym_boost(searcher, typed, alt)) for alt in unit[1:])
+        alts = [_alternative(searcher, typed, 1.0)]
+        alts.extend(_alternative(searcher, alt, _synonym_boost(searcher, typed, alt))
+                    for alt in unit[1:])
         # The best-matching wording of a concept counts, not the sum of all its wordings.
         clauses.append(alts[0] if len(alts) == 1 else DisjunctionMax(alts, tiebreak=0.1))
     optional: Query | None = None
@@ -516,7 +541,7 @@ def _build_query(searcher: Searcher, units: list[tuple[tuple[str, ...], ...]],
         return optional
     required = And([
         Or([Phrase("title", list(p), boost=FIELD_BOOSTS["title"]), Phrase("text", list(p))])
-        if len(p) > 1 else _field_or(p[0])
+        if len(p) > 1 else _field_or(searcher, p[0])
         for p in phrases
     ])
     return AndMaybe(required, optional) if optional is not None else required
@@ -573,7 +598,8 @@ def _snippet(text: str, stems: set[str]) -> str:
     if not text:
         return ""
     formatter = highlight.HtmlFormatter(tagname="mark", classname="match", between=" … ")
-    fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+    fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60,
+                                             charlimit=SNIPPET_SCAN_CHARS)
     marked = highlight.highlight(text, frozenset(stems), stem_analyzer(), fragmenter,
                                  formatter, top=2)
     if marked:
