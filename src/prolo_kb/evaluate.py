@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -115,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KBError as exc:
         print(f"evaluate: {exc}", file=sys.stderr)
         return 2
-    print(report(outcomes))
+    try:
+        print(report(outcomes))
+    except BrokenPipeError:  # `make eval | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

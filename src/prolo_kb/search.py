@@ -56,11 +56,11 @@ SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word type
 # Coordination: a hit matching k of the query's n concepts keeps
 # (1 - COORDINATION) + COORDINATION * k / n of its score. (Whoosh's own Or(scale=...)
 # counts every field and synonym as a term, which flattens the bonus to nothing.)
-COORDINATION = 0.6
+COORDINATION = 0.4
 FAQ_BONUS = 2.0  # an approved FAQ answer beats a page section that matches about as well
 # A hit whose question (or title) is all about what was asked gains up to this much:
 # "what is prolotherapy" is best answered by the entry asking exactly that.
-TITLE_COVERAGE_BONUS = 1.5
+TITLE_COVERAGE_BONUS = 4.0
 SNIPPET_CHARS = 220
 SNIPPET_SCAN_CHARS = 2000  # matches further into a long section are not highlighted
 CORRECTION_CACHE = 4096
@@ -351,7 +351,8 @@ class SearchEngine:
             doc = Document.from_dict(json.loads(hit["data"]))
             bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
             bonus *= 1.0 + TITLE_COVERAGE_BONUS * max(
-                _coverage(wording, expanded, idf) for wording in (doc.title, *doc.also))
+                _coverage(wording, expanded, idf, concepts, weights)
+                for wording in (doc.title, *doc.also))
             if len(concepts) > 1:
                 # Warning-sign phrases don't count: "running" (exercise) must not match
                 # "running a temperature".
@@ -552,13 +553,21 @@ def _title_stems(title: str) -> frozenset[str]:
     return frozenset(analyze(title))
 
 
-def _coverage(title: str, stems: set[str], idf: Callable[[str], float]) -> float:
-    """The share of a title's meaning that the query asked about, each word weighted by
-    how telling it is: "exercise after the injections" covers most of "When can I
-    exercise after treatment?" and little of "I have a fever after my injections"."""
+def _coverage(title: str, stems: set[str], idf: Callable[[str], float],
+              concepts: Sequence[frozenset[str]], weights: Sequence[float]) -> float:
+    """How well a question (or one of its other wordings) and the query say the same
+    thing: the share of the question the query asked about, times the share of the query
+    the question is about, each word weighted by how telling it is. "exercise after the
+    injections" covers most of "When can I exercise after treatment?" and little of "I
+    have a fever after my injections"; "what do you inject" is all about injecting, but
+    "how often are the injections" is more than that."""
     own = _title_stems(title)
     total = sum(idf(stem) for stem in own)
-    return sum(idf(stem) for stem in own & stems) / total if total else 0.0
+    if not total:
+        return 0.0
+    asked = sum(idf(stem) for stem in own & stems) / total
+    answered = sum(w for c, w in zip(concepts, weights, strict=True) if c & own)
+    return asked * answered / (sum(weights) or 1.0)
 
 
 def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
