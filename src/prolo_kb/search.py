@@ -191,6 +191,7 @@ class _State:
     audiences: frozenset[str]
     corrections: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
     idf: dict[str, float] = field(default_factory=dict)  # stem -> _weight, per version
+    postings: dict[str, frozenset[int]] = field(default_factory=dict)  # rarer stems' docs
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -325,8 +326,7 @@ class SearchEngine:
         filter_q = And(filters) if filters else None
         # optimize=False: no block-quality skipping, so the collector counts every match
         # as it goes; with skipping, len(results) would run the whole query a second time.
-        results = searcher.search(query, limit=CANDIDATES, filter=filter_q, terms=True,
-                                  optimize=False)
+        results = searcher.search(query, limit=CANDIDATES, filter=filter_q, optimize=False)
         total = len(results)
         concepts = [frozenset(s for alt in unit for s in alt) for unit in units]
 
@@ -346,20 +346,19 @@ class SearchEngine:
         weights = [weight(unit[0]) or max(weight(alt) for alt in unit) for unit in units]
         total_weight = sum(weights) or 1.0
 
+        candidates = list(results)
+        holders = ([self._holders(state, searcher, concept, [h.docnum for h in candidates])
+                    for concept in concepts] if len(concepts) > 1 else [])
         ranked: list[tuple[float, Document]] = []
-        for hit in results:
+        for hit in candidates:
             doc = Document.from_dict(json.loads(hit["data"]))
             bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
             bonus *= 1.0 + TITLE_COVERAGE_BONUS * max(
                 _coverage(wording, expanded, idf, concepts, weights)
                 for wording in (doc.title, *doc.also))
-            if len(concepts) > 1:
-                # Warning-sign phrases don't count: "running" (exercise) must not match
-                # "running a temperature".
-                matched = {term.decode("utf-8") for name, term in hit.matched_terms()
-                           if name != "signs"}
-                share = sum(w for c, w in zip(concepts, weights, strict=True)
-                            if c & matched) / total_weight
+            if holders:
+                share = sum(w for held, w in zip(holders, weights, strict=True)
+                            if hit.docnum in held) / total_weight
                 bonus *= (1.0 - COORDINATION) + COORDINATION * share
             ranked.append((float(hit.score) * bonus, doc))
         ranked.sort(key=lambda pair: -pair[0])
@@ -381,6 +380,28 @@ class SearchEngine:
             hits=hits,
             warning_signs=tuple(dict.fromkeys(s.phrase for s in matched_signs)),
         )
+
+    def _holders(self, state: _State, searcher: Searcher, concept: frozenset[str],
+                 docnums: list[int]) -> set[int]:
+        """Which of ``docnums`` hold a word of the concept (any wording of it) in the
+        question, its other wordings or the text. Warning-sign phrases don't count:
+        "running" (exercise) must not match "running a temperature".
+
+        Asked of the postings, not recorded while scoring: Whoosh's matched-term
+        bookkeeping cost a third of every search.
+        """
+        wanted = sorted(docnums)
+        held: set[int] = set()
+        for stem in concept:
+            cached = state.postings.get(stem)
+            if cached is None:
+                cached = _postings(searcher, stem)
+                if cached is None:  # too common to cache: look up just these documents
+                    held.update(_present(searcher, stem, wanted))
+                    continue
+                state.postings[stem] = cached
+            held.update(d for d in wanted if d in cached)
+        return held
 
     def _correct(self, state: _State, text: str) -> tuple[str, bool]:
         """Replace words the index has never seen with the nearest known word."""
@@ -496,6 +517,43 @@ def _informative(searcher: Searcher,
 def _fields_with(searcher: Searcher, stem: str) -> list[str]:
     """The searched fields that hold ``stem``."""
     return [name for name in FIELD_BOOSTS if searcher.doc_frequency(name, stem)]
+
+
+CONTENT_FIELDS = ("title", "also", "text")
+CACHED_POSTINGS = 2048  # cache the documents of a stem held by at most this many
+
+
+def _postings(searcher: Searcher, stem: str) -> frozenset[int] | None:
+    """Every document holding ``stem`` in a content field, or None when it is too common
+    to keep in memory."""
+    reader = searcher.reader()
+    if sum(reader.doc_frequency(name, stem) for name in CONTENT_FIELDS) > CACHED_POSTINGS:
+        return None
+    docs: set[int] = set()
+    for name in CONTENT_FIELDS:
+        if reader.doc_frequency(name, stem):
+            docs.update(reader.postings(name, stem).all_ids())
+    return frozenset(docs)
+
+
+def _present(searcher: Searcher, stem: str, wanted: list[int]) -> set[int]:
+    """Which of the sorted ``wanted`` documents hold ``stem``, skipping along postings."""
+    reader = searcher.reader()
+    found: set[int] = set()
+    for name in CONTENT_FIELDS:
+        if not reader.doc_frequency(name, stem):
+            continue
+        matcher = reader.postings(name, stem)
+        for docnum in wanted:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                found.add(docnum)
+    return found
 
 
 def _weight(searcher: Searcher, stems: tuple[str, ...]) -> float:
