@@ -399,6 +399,8 @@ class SearchEngine:
                 if cached is None:  # too common to cache: look up just these documents
                     held.update(_present(searcher, stem, wanted))
                     continue
+                if len(state.postings) > IDF_CACHE:
+                    state.postings.clear()
                 state.postings[stem] = cached
             held.update(d for d in wanted if d in cached)
         return held
