@@ -41,7 +41,6 @@ kb_index_dir = ""
 # --- HTML ------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "Prolotherapy Knowledge Base"
-html_static_path = ["_static"]
 html_last_updated_fmt = ""
 html_theme_options = {
     "repository_url": "",
