@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-import httpx
+import httpx2 as httpx
 import pytest
 from kbfactory import SAMPLE_DOCS, faq, make_index
 from starlette.testclient import TestClient
