@@ -64,3 +64,14 @@ check: $(STAMP)  ## content health report for the content lead (exit 1: publicat
 pdf: $(STAMP)  ## the physician handout PDF (build/handout/), from the same docs
 	$(BIN)/sphinx-build -b handout $(SPHINXOPTS) docs build/handout
 	@ls build/handout/*.pdf
+
+# --- Scale benchmark and the long fuzz run (bench/, tests/test_fuzz.py) -------------------
+BENCHOPTS ?=
+
+bench: build/index/manifest.json  ## Whoosh beside SQLite FTS5, real base to 100,000 entries (~15 min)
+	$(BIN)/python bench/scale.py $(BENCHOPTS)
+	@if [ -f bench/web_load.py ]; then $(BIN)/python bench/web_load.py; fi
+
+fuzz: build/index/manifest.json  ## property tests of the query path, 10,000 examples each
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py -q
+	@cat build/fuzz-report.json
