@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
+import httpx2 as httpx
 
 from prolo_kb.schema import analyze, words
 from prolo_kb.store import iter_documents, open_index

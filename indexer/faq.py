@@ -43,6 +43,13 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+def escalate_flag(value: str | None) -> None:
+    """``:escalate:`` takes no value: ``:escalate: no`` must not escalate in silence."""
+    if value and value.strip():
+        raise ValueError(f"takes no value (got {value.strip()!r}): write :escalate: alone "
+                         "to escalate, or leave the line out")
+
+
 def badge(text: str, kind: str) -> nodes.inline:
     return nodes.inline(text, text, classes=["kb-badge", f"kb-badge-{kind}"])
 
@@ -58,7 +65,7 @@ class FaqDirective(SphinxDirective):
         "sources": directives.unchanged,
         "signs": directives.unchanged,
         "also": directives.unchanged,
-        "escalate": directives.flag,
+        "escalate": escalate_flag,
         "status": directives.unchanged,
     }
 

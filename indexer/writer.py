@@ -155,6 +155,13 @@ def write_search_index(app: Sphinx, exception: BaseException | None) -> None:
         return
     if app.builder.format != "html":
         return
+    if getattr(app, "_fail_on_warnings", False) and getattr(app, "_warncount", 0):
+        # -W --keep-going: the build fails, so its index must not go live either (an
+        # entry the parser rejected would be missing). The previous index keeps serving.
+        logger.warning("search index not written: the build has warnings and -W makes "
+                       "them errors; the previous index stays live", type="kb",
+                       subtype="index")
+        return
     domain = get_domain(app.env)
     glossary: list[GlossaryTerm] = []
     path = glossary_path(app.env)

@@ -159,7 +159,10 @@ def format_result(result: SearchResult, *, color: bool, width: int) -> str:
 
 def _queries(source: str) -> Iterator[str]:
     if source == "-":
-        yield from (line.rstrip("\n") for line in sys.stdin)
+        try:
+            yield from (line.rstrip("\n") for line in sys.stdin)
+        except UnicodeDecodeError:
+            raise UsageError("cannot read standard input: it is not UTF-8 text") from None
         return
     try:
         with open(source, encoding="utf-8") as handle:

@@ -6,7 +6,7 @@ with the same analyzers, so both stem, fold and drop words identically.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from whoosh import fields
 from whoosh.analysis import (
@@ -44,6 +44,9 @@ STOP_WORDS = frozenset(
 TOKEN_PATTERN = r"\w+(?:\.?\w+)*"
 
 
+# functools' cache: Whoosh's own StemFilter cache (an LFU dict) is not thread-safe; once
+# full, evicting from it while another thread stems raises RuntimeError.
+@lru_cache(maxsize=50_000)
 def clinical_stem(word: str) -> str:
     """Porter stemming, except for "-itis" words: Porter turns "tendonitis" into "tendon"
     and "arthritis" into "arthriti", merging a condition with the tissue it affects."""
@@ -58,7 +61,7 @@ def stem_analyzer() -> Analyzer:
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=STOP_WORDS, minsize=1)
-        | StemFilter(stemfn=clinical_stem, cachesize=50000)
+        | StemFilter(stemfn=clinical_stem, cachesize=None)  # clinical_stem caches
     )
 
 

@@ -68,6 +68,7 @@ IDF_CACHE = 100_000
 _QUOTED = re.compile(r'"([^"]*)"')
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _WORD = re.compile(r"\w+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -374,7 +375,9 @@ class SearchEngine:
             for score, doc in ranked[:limit]
         )
         return SearchResult(
-            query=original,
+            # Undecodable bytes in argv arrive as lone surrogates, which cannot be printed
+            # or sent as UTF-8: the query is echoed with U+FFFD in their place.
+            query=_SURROGATE.sub("\ufffd", original),
             corrected=corrected_text if changed else None,
             total=total,
             hits=hits,

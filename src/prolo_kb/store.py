@@ -140,6 +140,7 @@ def write_index(
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         new_dir = versions / f"{stamp}-{os.getpid()}"
         new_dir.mkdir()
+        previous = _live_names(target)  # readers may still be on it: keep it one more round
         try:
             manifest = _write_version(new_dir, documents, pages=tuple(pages),
                                       glossary=tuple(glossary), sources=sources or {},
@@ -149,7 +150,7 @@ def write_index(
         except BaseException:
             shutil.rmtree(new_dir, ignore_errors=True)
             raise
-        _prune(versions, keep={new_dir.name, *_live_names(target)})
+        _prune(versions, keep={new_dir.name, *previous})
         return manifest
 
 
@@ -245,12 +246,15 @@ def _live_names(target: Path) -> set[str]:
 
 
 def _prune(versions: Path, keep: set[str]) -> None:
-    """Remove old versions, keeping ``KEEP_VERSIONS`` newest (readers may hold the last)."""
-    names = sorted((p.name for p in versions.iterdir() if p.is_dir()), reverse=True)
-    kept = set(names[:KEEP_VERSIONS]) | keep
-    for name in names:
-        if name not in kept:
-            shutil.rmtree(versions / name, ignore_errors=True)
+    """Remove every version but ``keep`` (the new one and the one it replaced).
+
+    That includes what a killed build left half-made: we hold the lock, so no other build
+    is writing one. Keeping the newest names instead would keep such a leftover and drop
+    the version readers may still be on.
+    """
+    for path in versions.iterdir():
+        if path.is_dir() and path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def resolve(path: Path) -> Path:
