@@ -34,7 +34,6 @@ from .errors import IndexUnavailable
 from .schema import SCHEMA_VERSION, build_schema
 
 MANIFEST = "manifest.json"
-KEEP_VERSIONS = 2
 LOCK_WAIT_SECONDS = 600.0
 REBUILD_HINT = "run `make build` (or `sphinx-build docs build/html`) to rebuild it"
 
