@@ -30,14 +30,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
-from whoosh.query import Query
 
 from prolo_kb import search as search_module
 from prolo_kb.cli import main
 from prolo_kb.errors import QueryError
 from prolo_kb.schema import analyze
 from prolo_kb.search import (
-    FIELD_BOOSTS,
     MAX_ALTERNATIVES,
     MAX_LIMIT,
     MAX_PHRASES,
@@ -132,10 +130,6 @@ def _longest_synonym(engine: SearchEngine) -> int:
     return max((len(analyze(p)) for p in phrases), default=1)
 
 
-def _leaves(query: Query) -> int:
-    return sum(1 for _ in query.leaves())
-
-
 def assert_one_line(message: str) -> None:
     assert message and "\n" not in message and "Traceback" not in message, message
 
@@ -168,15 +162,15 @@ def check_result(result: SearchResult, limit: int, topic: str | None,
 def test_search_core_answers_or_raises_only_query_error(
         engine: SearchEngine, latencies: dict[str, list[float]], query: str, limit: int,
         topic: str | None, audience: str | None) -> None:
-    built: list[Query] = []
-    real_build = search_module._build_query
+    matched: list[tuple[list[tuple[tuple[str, ...], ...]], list[tuple[str, ...]]]] = []
+    real_match = search_module._match
 
-    def spy(*args: Any) -> Query:
-        built.append(real_build(*args))
-        return built[-1]
+    def spy(table: Any, searcher: Any, units: Any, phrases: Any) -> dict[int, float]:
+        matched.append((units, phrases))
+        return real_match(table, searcher, units, phrases)
 
     started = time.perf_counter()
-    with mock.patch.object(search_module, "_build_query", spy):
+    with mock.patch.object(search_module, "_match", spy):
         try:
             result = engine.search(query, limit=limit, topic=topic, audience=audience)
         except QueryError as exc:
@@ -184,14 +178,19 @@ def test_search_core_answers_or_raises_only_query_error(
             result = None
     latencies.setdefault("search core", []).append(time.perf_counter() - started)
     if len(query) > MAX_QUERY_CHARS:
-        assert result is None and not built  # refused before any search work
+        assert result is None and not matched  # refused before any search work
     if result is not None:
         check_result(result, limit, topic or None, audience or None)
-    # The work is bounded by the limits, not by the size of the input.
-    if built:
-        assert len(built) == 1
-        per_concept = MAX_ALTERNATIVES * _longest_synonym(engine)
-        assert _leaves(built[0]) <= len(FIELD_BOOSTS) * (MAX_UNITS * per_concept + MAX_PHRASES)
+    # The work is bounded by the limits, not by the size of the input: so many concepts,
+    # each with so many wordings of so many words, and so many phrases.
+    if matched:
+        assert len(matched) == 1
+        units, phrases = matched[0]
+        assert len(units) <= MAX_UNITS and len(phrases) <= MAX_PHRASES
+        longest = _longest_synonym(engine)
+        for unit in units:
+            assert len(unit) <= MAX_ALTERNATIVES + 1
+            assert all(len(wording) <= longest for wording in unit[1:])
 
 
 # -- the CLI ----------------------------------------------------------------------------

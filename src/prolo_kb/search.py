@@ -6,11 +6,13 @@ What it does to a query, in order:
 2. corrects words the index has never seen to the nearest known word (typo tolerance)
    and says so (``corrected``);
 3. expands glossary terms both ways (lay words <-> clinical terms);
-4. builds an OR query with a coordination bonus, field-weighted BM25F (question/title
-   above answer/body), quoted text as required phrases;
+4. scores every document holding any of the concepts (an OR, not Whoosh's default AND)
+   with field-weighted BM25F (question/title above answer/body) from the cached postings
+   of :mod:`prolo_kb.terms`, quoted text as required phrases (Whoosh's phrase query),
+   then re-ranks the best with a coordination bonus (more of the concepts asked);
 5. ranks FAQ entries above sections that match as well, and — when the query describes
    a warning sign — the escalation entries that cover it first, whatever the filters;
-6. highlights the matched words in an HTML-escaped snippet.
+6. highlights the matched words in an HTML-escaped snippet (:mod:`prolo_kb.snippets`).
 
 It knows nothing of Sphinx, the CLI or the web: those are thin edges over
 :class:`SearchEngine`.
@@ -18,27 +20,31 @@ It knows nothing of Sphinx, the CLI or the web: those are thin edges over
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from html import escape
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight, scoring
-from whoosh.query import And, AndMaybe, DisjunctionMax, NullQuery, Or, Phrase, Query, Term
+from whoosh import scoring
+from whoosh.query import Or, Phrase
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from .content import Document, GlossaryTerm
 from .errors import IndexUnavailable, QueryError
-from .schema import STOP_WORDS, analyze, stem_analyzer, words
+from .lru import LRU
+from .schema import STOP_WORDS, analyze, words
+from .snippets import Snippets
 from .store import Manifest, OpenIndex, open_index, resolve
+from .terms import FIELD_BOOSTS, TermTable
 
 MAX_QUERY_CHARS = 1000
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
@@ -47,11 +53,7 @@ MAX_PHRASES = 4
 UBIQUITOUS = 0.3  # a word in this share of documents is not expanded with synonyms
 MAX_LIMIT = 100
 CANDIDATES = 60  # hits re-ranked per query
-# Questions and titles say what an entry is about; answers and bodies mention more.
-# Warning-sign phrases are short and full of common words ("pain", "shot"): they help
-# find an escalation entry but must not make it outrank the answer to a plain question.
-FIELD_BOOSTS = {"title": 2.5, "also": 1.5, "text": 1.0, "signs": 0.4}
-FIELD_TIEBREAK = 0.3
+WORDING_TIEBREAK = 0.1  # what a concept's other matched wordings add to the best one
 SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word typed
 # Coordination: a hit matching k of the query's n concepts keeps
 # (1 - COORDINATION) + COORDINATION * k / n of its score. (Whoosh's own Or(scale=...)
@@ -61,10 +63,8 @@ FAQ_BONUS = 2.0  # an approved FAQ answer beats a page section that matches abou
 # A hit whose question (or title) is all about what was asked gains up to this much:
 # "what is prolotherapy" is best answered by the entry asking exactly that.
 TITLE_COVERAGE_BONUS = 4.0
-SNIPPET_CHARS = 220
-SNIPPET_SCAN_CHARS = 2000  # matches further into a long section are not highlighted
 CORRECTION_CACHE = 4096
-IDF_CACHE = 100_000
+CACHED_DOCUMENTS = 8192
 _QUOTED = re.compile(r'"([^"]*)"')
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _WORD = re.compile(r"\w+")
@@ -190,10 +190,16 @@ class _State:
     signs: tuple[_Sign, ...]
     topics: frozenset[str]
     audiences: frozenset[str]
-    corrections: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
-    idf: dict[str, float] = field(default_factory=dict)  # stem -> _weight, per version
-    postings: dict[str, frozenset[int]] = field(default_factory=dict)  # rarer stems' docs
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    terms: TermTable
+    snippets: Snippets = field(default_factory=Snippets)
+    corrections: LRU[str, str | None] = field(
+        default_factory=lambda: LRU(CORRECTION_CACHE))
+    documents: LRU[int, Document] = field(default_factory=lambda: LRU(CACHED_DOCUMENTS))
+
+    def document(self, reader: IndexReader, docnum: int) -> Document:
+        """The stored record of a document, decoded once."""
+        return self.documents.get(docnum, lambda: Document.from_dict(
+            json.loads(reader.stored_fields(docnum)["data"])))
 
 
 def _load_state(path: Path) -> _State:
@@ -202,6 +208,7 @@ def _load_state(path: Path) -> _State:
     try:
         with opened.index.searcher() as searcher:
             reader = searcher.reader()
+            terms = TermTable(reader)
             topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
             audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
             signs = []
@@ -223,6 +230,7 @@ def _load_state(path: Path) -> _State:
         signs=tuple(signs),
         topics=topics,
         audiences=audiences,
+        terms=terms,
     )
 
 
@@ -311,7 +319,9 @@ class SearchEngine:
             phrases = [self._correct(state, p)[0] for p in phrases]
             loose = self._correct(state, loose)[0]
         searcher = self._searcher(state)
-        units = [_informative(searcher, unit)
+        reader = searcher.reader()
+        table = state.terms
+        units = [_informative(table, reader, unit)
                  for unit in _dedupe(state.synonyms.units(analyze(loose)))[:MAX_UNITS]]
         phrase_stems = [tuple(analyze(p)) for p in phrases]
         phrase_stems = [p for p in phrase_stems if p]
@@ -320,48 +330,42 @@ class SearchEngine:
                              "add a word about the question")
         expanded = {s for unit in units for alt in unit for s in alt}
         expanded.update(s for p in phrase_stems for s in p)
-        query = _build_query(searcher, units, phrase_stems)
-        filters = [Term("topic", topic)] if topic else []
-        if audience:
-            filters.append(Term("audience", audience))
-        filter_q = And(filters) if filters else None
-        # optimize=False: no block-quality skipping, so the collector counts every match
-        # as it goes; with skipping, len(results) would run the whole query a second time.
-        results = searcher.search(query, limit=CANDIDATES, filter=filter_q, optimize=False)
-        total = len(results)
-        concepts = [frozenset(s for alt in unit for s in alt) for unit in units]
 
         def idf(stem: str) -> float:
-            value = state.idf.get(stem)
-            if value is None:
-                if len(state.idf) > IDF_CACHE:
-                    state.idf.clear()
-                value = state.idf[stem] = _weight(searcher, (stem,))
-            return value
+            return table.telling(reader, stem)
 
-        def weight(stems: tuple[str, ...]) -> float:
-            return sum(idf(stem) for stem in stems)
+        scores = _match(table, searcher, units, phrase_stems)
+        if topic:
+            allowed = table.docs_with(reader, "topic", topic)
+            scores = {d: s for d, s in scores.items() if d in allowed}
+        if audience:
+            allowed = table.docs_with(reader, "audience", audience)
+            scores = {d: s for d, s in scores.items() if d in allowed}
+        total = len(scores)
+        candidates = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
 
         # Each concept counts by how telling it is (IDF): matching "heating pad" says more
         # than matching "after" and "shots".
-        weights = [weight(unit[0]) or max(weight(alt) for alt in unit) for unit in units]
+        weights = [_weight(table, reader, unit[0]) or
+                   max(_weight(table, reader, alt) for alt in unit) for unit in units]
         total_weight = sum(weights) or 1.0
-
-        candidates = list(results)
-        holders = ([self._holders(state, searcher, concept, [h.docnum for h in candidates])
-                    for concept in concepts] if len(concepts) > 1 else [])
+        concepts = [frozenset(s for alt in unit for s in alt) for unit in units]
+        # Which documents say each concept (any wording of it) in the question, its
+        # other wordings or the text. Warning-sign phrases don't count: "running"
+        # (exercise) must not match "running a temperature".
+        holders = [[table.postings(reader, s).content for s in concept] for concept in concepts]
         ranked: list[tuple[float, Document]] = []
-        for hit in candidates:
-            doc = Document.from_dict(json.loads(hit["data"]))
+        for docnum, score in candidates:
+            doc = state.document(reader, docnum)
             bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
             bonus *= 1.0 + TITLE_COVERAGE_BONUS * max(
                 _coverage(wording, expanded, idf, concepts, weights)
                 for wording in (doc.title, *doc.also))
-            if holders:
+            if len(concepts) > 1:
                 share = sum(w for held, w in zip(holders, weights, strict=True)
-                            if hit.docnum in held) / total_weight
+                            if any(docnum in docs for docs in held)) / total_weight
                 bonus *= (1.0 - COORDINATION) + COORDINATION * share
-            ranked.append((float(hit.score) * bonus, doc))
+            ranked.append((score * bonus, doc))
         ranked.sort(key=lambda pair: -pair[0])
 
         matched_signs = [s for s in state.signs if s.stems <= expanded]
@@ -371,7 +375,7 @@ class SearchEngine:
             ranked, added = _escalation_first(searcher, ranked, matched_signs, typed)
             total += added
         hits = tuple(
-            Hit(doc=doc, score=score, snippet=_snippet(doc.text, expanded))
+            Hit(doc=doc, score=score, snippet=state.snippets.snippet(doc.id, doc.text, expanded))
             for score, doc in ranked[:limit]
         )
         return SearchResult(
@@ -383,30 +387,6 @@ class SearchEngine:
             hits=hits,
             warning_signs=tuple(dict.fromkeys(s.phrase for s in matched_signs)),
         )
-
-    def _holders(self, state: _State, searcher: Searcher, concept: frozenset[str],
-                 docnums: list[int]) -> set[int]:
-        """Which of ``docnums`` hold a word of the concept (any wording of it) in the
-        question, its other wordings or the text. Warning-sign phrases don't count:
-        "running" (exercise) must not match "running a temperature".
-
-        Asked of the postings, not recorded while scoring: Whoosh's matched-term
-        bookkeeping cost a third of every search.
-        """
-        wanted = sorted(docnums)
-        held: set[int] = set()
-        for stem in concept:
-            cached = state.postings.get(stem)
-            if cached is None:
-                cached = _postings(searcher, stem)
-                if cached is None:  # too common to cache: look up just these documents
-                    held.update(_present(searcher, stem, wanted))
-                    continue
-                if len(state.postings) > IDF_CACHE:
-                    state.postings.clear()
-                state.postings[stem] = cached
-            held.update(d for d in wanted if d in cached)
-        return held
 
     def _correct(self, state: _State, text: str) -> tuple[str, bool]:
         """Replace words the index has never seen with the nearest known word."""
@@ -435,23 +415,13 @@ class SearchEngine:
         if word in state.glossary_words:
             return True
         reader = self._searcher(state).reader()
-        if reader.doc_frequency("spell", word):
+        if state.terms.frequency(reader, "spell", word):
             return True
         stems = analyze(word)
-        return bool(stems) and all(
-            any(reader.doc_frequency(name, stem) for name in FIELD_BOOSTS) for stem in stems)
+        return bool(stems) and all(state.terms.fields_with(reader, stem) for stem in stems)
 
     def _suggest(self, state: _State, word: str) -> str | None:
-        with state.lock:
-            if word in state.corrections:
-                state.corrections.move_to_end(word)
-                return state.corrections[word]
-        best = self._nearest(state, word)
-        with state.lock:
-            state.corrections[word] = best
-            if len(state.corrections) > CORRECTION_CACHE:
-                state.corrections.popitem(last=False)
-        return best
+        return state.corrections.get(word, lambda: self._nearest(state, word))
 
     def _nearest(self, state: _State, word: str) -> str | None:
         """The closest known word: fewest edits, then the most common. Bounded: the
@@ -470,7 +440,7 @@ class SearchEngine:
             candidates.discard(word)
             if candidates:
                 best: str = max(sorted(candidates),
-                                key=lambda w: reader.doc_frequency("spell", w))
+                                key=lambda w: state.terms.frequency(reader, "spell", w))
                 return best
         return None
 
@@ -485,24 +455,7 @@ def _dedupe(units: list[tuple[tuple[str, ...], ...]]) -> list[tuple[tuple[str, .
     return out
 
 
-def _field_or(searcher: Searcher, stem: str, boost: float = 1.0) -> Query:
-    """A word in any field; the best field counts fully, the others a little
-    (a word repeated in the question and its other wordings is not twice the evidence).
-    Fields that do not hold the word are left out of the query tree."""
-    terms = [Term(name, stem, boost=FIELD_BOOSTS[name] * boost)
-             for name in _fields_with(searcher, stem)]
-    if not terms:
-        return NullQuery
-    return terms[0] if len(terms) == 1 else DisjunctionMax(terms, tiebreak=FIELD_TIEBREAK)
-
-
-def _alternative(searcher: Searcher, stems: tuple[str, ...], boost: float) -> Query:
-    if len(stems) == 1:
-        return _field_or(searcher, stems[0], boost)
-    return And([_field_or(searcher, s, boost) for s in stems])
-
-
-def _informative(searcher: Searcher,
+def _informative(table: TermTable, reader: IndexReader,
                  unit: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
     """The synonyms worth searching for a concept.
 
@@ -513,102 +466,83 @@ def _informative(searcher: Searcher,
     """
     typed = unit[0]
     if len(unit) > 1 and all(
-            searcher.doc_frequency("text", stem) >= UBIQUITOUS * searcher.doc_count()
+            table.frequency(reader, "text", stem) >= UBIQUITOUS * table.doc_count
             for stem in typed):
         return (typed,)
-    return (typed, *(alt for alt in unit[1:] if all(_fields_with(searcher, s) for s in alt)))
+    return (typed, *(alt for alt in unit[1:]
+                     if all(table.fields_with(reader, s) for s in alt)))
 
 
-def _fields_with(searcher: Searcher, stem: str) -> list[str]:
-    """The searched fields that hold ``stem``."""
-    return [name for name in FIELD_BOOSTS if searcher.doc_frequency(name, stem)]
+def _weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...]) -> float:
+    """How telling these stems are together (:meth:`TermTable.telling`)."""
+    return sum(table.telling(reader, stem) for stem in stems)
 
 
-CONTENT_FIELDS = ("title", "also", "text")
-CACHED_POSTINGS = 2048  # cache the documents of a stem held by at most this many
-
-
-def _postings(searcher: Searcher, stem: str) -> frozenset[int] | None:
-    """Every document holding ``stem`` in a content field, or None when it is too common
-    to keep in memory."""
-    reader = searcher.reader()
-    if sum(reader.doc_frequency(name, stem) for name in CONTENT_FIELDS) > CACHED_POSTINGS:
-        return None
-    docs: set[int] = set()
-    for name in CONTENT_FIELDS:
-        if reader.doc_frequency(name, stem):
-            docs.update(reader.postings(name, stem).all_ids())
-    return frozenset(docs)
-
-
-def _present(searcher: Searcher, stem: str, wanted: list[int]) -> set[int]:
-    """Which of the sorted ``wanted`` documents hold ``stem``, skipping along postings."""
-    reader = searcher.reader()
-    found: set[int] = set()
-    for name in CONTENT_FIELDS:
-        if not reader.doc_frequency(name, stem):
-            continue
-        matcher = reader.postings(name, stem)
-        for docnum in wanted:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                found.add(docnum)
-    return found
-
-
-def _weight(searcher: Searcher, stems: tuple[str, ...]) -> float:
-    """How telling these stems are: the sum of their IDF over answers and bodies (the
-    field where word use is most representative), or over questions for a word only
-    questions use; 0 for a word the index does not hold."""
-    total = 0.0
-    for stem in stems:
-        for name in ("text", "title", "also"):
-            if searcher.doc_frequency(name, stem):
-                total += searcher.idf(name, stem)
-                break
-    return total
-
-
-def _synonym_boost(searcher: Searcher, typed: tuple[str, ...], alt: tuple[str, ...]) -> float:
+def _synonym_boost(table: TermTable, reader: IndexReader, typed: tuple[str, ...],
+                   alt: tuple[str, ...]) -> float:
     """A synonym counts at most SYNONYM_BOOST of the word typed, however rare it is.
 
     Without this cap a common typed word ("prolotherapy", in every entry) would be
     outweighed by its rarer synonym ("sugar injections") and the synonym would win.
     """
-    typed_weight = _weight(searcher, typed)
-    alt_weight = _weight(searcher, alt)
+    typed_weight = _weight(table, reader, typed)
+    alt_weight = _weight(table, reader, alt)
     if typed_weight <= 0 or alt_weight <= 0:
         return SYNONYM_BOOST  # the typed word is not in the index: the synonym stands in
     return SYNONYM_BOOST * min(1.0, typed_weight / alt_weight)
 
 
-def _build_query(searcher: Searcher, units: list[tuple[tuple[str, ...], ...]],
-                 phrases: list[tuple[str, ...]]) -> Query:
-    clauses: list[Query] = []
+def _wording(table: TermTable, reader: IndexReader, stems: tuple[str, ...],
+             boost: float) -> dict[int, float]:
+    """The documents holding every stem of one wording, and their scores."""
+    lists = [table.postings(reader, stem).scores for stem in stems]
+    if len(lists) == 1:
+        return {d: s * boost for d, s in lists[0].items()}
+    rarest = min(lists, key=len)
+    return {d: boost * sum(scores[d] for scores in lists)
+            for d in rarest if all(d in scores for scores in lists)}
+
+
+def _phrase(table: TermTable, searcher: Searcher, stems: tuple[str, ...]) -> dict[int, float]:
+    """The documents holding a quoted phrase, in the question or the text."""
+    if len(stems) == 1:
+        return table.postings(searcher.reader(), stems[0]).scores
+    query = Or([Phrase("title", list(stems), boost=FIELD_BOOSTS["title"]),
+                Phrase("text", list(stems))])
+    return dict(searcher.search(query, limit=None, optimize=False).items())
+
+
+def _match(table: TermTable, searcher: Searcher, units: list[tuple[tuple[str, ...], ...]],
+           phrases: list[tuple[str, ...]]) -> dict[int, float]:
+    """Every document matching the query, with its score: the sum over the concepts it
+    holds of the best of each concept's wordings (the word typed, its synonyms counted
+    a little less), in the document's best field. Quoted phrases are required."""
+    reader = searcher.reader()
+    total: dict[int, float] = {}
     for unit in units:
         typed = unit[0]
-        alts = [_alternative(searcher, typed, 1.0)]
-        alts.extend(_alternative(searcher, alt, _synonym_boost(searcher, typed, alt))
-                    for alt in unit[1:])
-        # The best-matching wording of a concept counts, not the sum of all its wordings.
-        clauses.append(alts[0] if len(alts) == 1 else DisjunctionMax(alts, tiebreak=0.1))
-    optional: Query | None = None
-    if clauses:
-        optional = clauses[0] if len(clauses) == 1 else Or(clauses)
+        best = _wording(table, reader, typed, 1.0)
+        if len(unit) > 1:
+            summed = dict(best)
+            for alt in unit[1:]:
+                boost = _synonym_boost(table, reader, typed, alt)
+                for docnum, score in _wording(table, reader, alt, boost).items():
+                    summed[docnum] = summed.get(docnum, 0.0) + score
+                    if score > best.get(docnum, 0.0):
+                        best[docnum] = score
+            best = {d: s + WORDING_TIEBREAK * (summed[d] - s) for d, s in best.items()}
+        get = total.get
+        for docnum, score in best.items():
+            total[docnum] = get(docnum, 0.0) + score
     if not phrases:
-        assert optional is not None
-        return optional
-    required = And([
-        Or([Phrase("title", list(p), boost=FIELD_BOOSTS["title"]), Phrase("text", list(p))])
-        if len(p) > 1 else _field_or(searcher, p[0])
-        for p in phrases
-    ])
-    return AndMaybe(required, optional) if optional is not None else required
+        return total
+    required: dict[int, float] | None = None
+    for stems in phrases:
+        found = _phrase(table, searcher, stems)
+        required = (dict(found) if required is None else
+                    {d: s + found[d] for d, s in required.items() if d in found})
+    assert required is not None
+    return {d: s + total.get(d, 0.0) for d, s in required.items()}
 
 
 @lru_cache(maxsize=8192)
@@ -663,18 +597,3 @@ def _escalation_first(searcher: Searcher, ranked: list[tuple[float, Document]],
                    key=lambda pair: (*(-n for n in strength[pair[1].id]), -pair[0]))
     rest = [pair for pair in ranked if pair[1].id not in strength]
     return first + rest, added
-
-
-def _snippet(text: str, stems: set[str]) -> str:
-    """An HTML snippet: escaped text, matched words in <mark>."""
-    if not text:
-        return ""
-    formatter = highlight.HtmlFormatter(tagname="mark", classname="match", between=" … ")
-    fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60,
-                                             charlimit=SNIPPET_SCAN_CHARS)
-    marked = highlight.highlight(text, frozenset(stems), stem_analyzer(), fragmenter,
-                                 formatter, top=2)
-    if marked:
-        return str(marked)
-    head = text[:SNIPPET_CHARS]
-    return escape(head + ("…" if len(text) > SNIPPET_CHARS else ""), quote=False)
