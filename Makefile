@@ -27,9 +27,11 @@ venv: $(STAMP)  ## create .venv and install everything
 
 build/index/manifest.json: $(STAMP) $(DOCS) $(SRC)
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) -j auto docs build/html
+	@$(BIN)/python -m compileall -q src
 
 build: $(STAMP)  ## build the site (build/html) and the search index (build/index)
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) -j auto docs build/html
+	@$(BIN)/python -m compileall -q src  # byte-code for a quick `prolo-kb search`
 
 serve: build/index/manifest.json  ## build if needed, then serve the site and its search
 	$(BIN)/prolo-kb serve --host $(HOST) --port $(PORT) --site build/html --index build/index

@@ -221,7 +221,7 @@ def cpu_seconds(root_pid: int) -> float:
 
 def run_wrk(url: str, queries: list[str], *, connections: int, threads: int,
             seconds: int, limit: int) -> LoadResult:
-    wrk = shutil.which("wrk") or "/usr/bin/wrk"
+    wrk = shutil.which("wrk") or "wrk"
     with tempfile.TemporaryDirectory() as tmp:
         query_file = Path(tmp) / "queries.txt"
         query_file.write_text("".join(
@@ -304,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.index / "manifest.json").is_file():
         raise SystemExit(f"no index at {args.index}: run `make build` first")
+    if not args.skip_load and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (or --skip-load)")
+    if not args.skip_browser and not Path(CHROMIUM).exists():
+        raise SystemExit(f"no Chromium at {CHROMIUM}: `apt-get install chromium` "
+                         "(or --skip-browser)")
 
     process, url = start_server(args.index, args.site, args.workers)
     ok = True

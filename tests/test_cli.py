@@ -143,3 +143,17 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     coloured = format_result(result, color=True, width=80)
     assert "\033[1;97;41m[ESCALATE: pass to a clinician]\033[0m" in coloured
     assert "\033[" not in format_result(result, color=False, width=80)
+
+
+def test_a_search_imports_only_what_it_needs(sample_index: Path) -> None:
+    """The import path stays lean: no web server, no build side, no numpy for a small
+    index (numpy is for indexes of many thousand entries)."""
+    script = (
+        "import sys\n"
+        "from prolo_kb.cli import main\n"
+        f"code = main(['search', '--index', {str(sample_index)!r}, 'fever'])\n"
+        "heavy = ('numpy', 'starlette', 'uvicorn', 'sphinx', 'indexer', 'yaml')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules), code)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.stdout.splitlines()[-1] == "LOADED [] 0", done.stdout + done.stderr

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from prolo_kb import search as search_module
+from prolo_kb import matching
 from prolo_kb.cli import main
 from prolo_kb.errors import QueryError
 from prolo_kb.schema import analyze
@@ -162,15 +162,16 @@ def check_result(result: SearchResult, limit: int, topic: str | None,
 def test_search_core_answers_or_raises_only_query_error(
         engine: SearchEngine, latencies: dict[str, list[float]], query: str, limit: int,
         topic: str | None, audience: str | None) -> None:
-    matched: list[tuple[list[tuple[tuple[str, ...], ...]], list[tuple[str, ...]]]] = []
-    real_match = search_module._match
+    matched: list[tuple[Any, Any]] = []
+    real_best = matching.best
 
-    def spy(table: Any, searcher: Any, units: Any, phrases: Any) -> dict[int, float]:
-        matched.append((units, phrases))
-        return real_match(table, searcher, units, phrases)
+    def spy(table: Any, reader: Any, concepts: Any, phrases: Any, allowed: Any,
+            count: int) -> Any:
+        matched.append((concepts, phrases))
+        return real_best(table, reader, concepts, phrases, allowed, count)
 
     started = time.perf_counter()
-    with mock.patch.object(search_module, "_match", spy):
+    with mock.patch.object(matching, "best", spy):
         try:
             result = engine.search(query, limit=limit, topic=topic, audience=audience)
         except QueryError as exc:
@@ -185,12 +186,12 @@ def test_search_core_answers_or_raises_only_query_error(
     # each with so many wordings of so many words, and so many phrases.
     if matched:
         assert len(matched) == 1
-        units, phrases = matched[0]
-        assert len(units) <= MAX_UNITS and len(phrases) <= MAX_PHRASES
+        concepts, phrases = matched[0]
+        assert len(concepts) <= MAX_UNITS and len(phrases) <= MAX_PHRASES
         longest = _longest_synonym(engine)
-        for unit in units:
-            assert len(unit) <= MAX_ALTERNATIVES + 1
-            assert all(len(wording) <= longest for wording in unit[1:])
+        for wordings in concepts:
+            assert len(wordings) <= MAX_ALTERNATIVES + 1
+            assert all(len(stems) <= longest for stems, _boost in wordings)
 
 
 # -- the CLI ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kbfactory import faq, make_index
+from kbfactory import SAMPLE_GLOSSARY, faq, make_index
 from whoosh import scoring
 from whoosh.query import Term
 
@@ -14,7 +14,7 @@ from prolo_kb import terms
 from prolo_kb.lru import LRU
 from prolo_kb.search import SearchEngine
 from prolo_kb.snippets import Snippets
-from prolo_kb.store import open_index
+from prolo_kb.store import open_index, write_index
 from prolo_kb.terms import FIELD_BOOSTS, FIELD_TIEBREAK, TermTable
 
 WHOOSH_BM25F = scoring.BM25F(B=terms.DEFAULT_B, K1=terms.K1,
@@ -112,3 +112,54 @@ def test_lru_keeps_the_most_recent_within_its_capacity() -> None:
     cache.get("d", lambda: [7, 8, 9])  # the least recent, "c" then "b", go
     assert cache.get("c", lambda: [0]) == [0]
     assert len(cache) == 2 and cache.get("d", lambda: []) == [7, 8, 9]
+
+
+QUERIES = ["how often are the shots", "fever after injection", "sugar water", "tendonitis",
+           "pain worse", '"four to six weeks"', '"side effects" pain', "injections dextrose",
+           "generation case"]
+
+
+def answers(index: Path, **options: str) -> list[tuple[int, list[tuple[str, float, str]]]]:
+    engine = SearchEngine(index)
+    out = []
+    for query in QUERIES:
+        result = engine.search(query, limit=100, **options)
+        out.append((result.total, [(h.doc.id, round(h.score, 9), h.snippet)
+                                   for h in result.hits]))
+    return out
+
+
+@pytest.mark.parametrize("options", [{}, {"topic": "protocol"}, {"audience": "patient"}])
+def test_numpy_scoring_of_a_large_index_gives_the_same_answers(
+        sample_index: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, str]) -> None:
+    small = answers(sample_index, **options)
+    assert any(hits for _total, hits in small)
+    monkeypatch.setattr(terms, "DENSE_FROM", 1)  # the sample scored as a large index
+    assert SearchEngine(sample_index)._state.terms.dense
+    assert answers(sample_index, **options) == small
+
+
+def test_an_index_in_several_segments_scores_as_one(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whoosh gives each build process batches of 100 entries: 250 make several segments.
+    # Fewer than 100 of them match the queries, so every match is compared.
+    docs = [faq(f"case-{n}", f"Generation case {n}: how often are the injections?",
+                f"Injections every four to six weeks, with dextrose. Case {n}." + " More." * n,
+                topic="protocol" if n % 3 else "general") if n % 3 == 0 else
+            faq(f"other-{n}", f"Where do I park, {n}?", "Parking is free on site.")
+            for n in range(250)]
+    one = make_index(tmp_path / "one", docs=docs)
+    several = tmp_path / "several"
+    write_index(several, docs, glossary=SAMPLE_GLOSSARY, procs=2)
+    with open_index(several).index.reader() as reader:
+        assert len(reader.leaf_readers()) > 1
+
+    def unordered(index: Path) -> list[tuple[int, list[tuple[str, float, str]]]]:
+        # Documents are numbered in another order across segments: equal scores may
+        # come in another order, nothing else may differ.
+        return [(total, sorted(hits)) for total, hits in answers(index)]
+
+    want = unordered(one)
+    assert unordered(several) == want
+    monkeypatch.setattr(terms, "DENSE_FROM", 1)
+    assert unordered(several) == want

@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -72,7 +72,8 @@ def word_analyzer() -> Analyzer:
 
 
 def build_schema() -> fields.Schema:
-    """The index's fields. ``data`` holds the whole record as JSON for display."""
+    """The index's fields. ``data`` holds the whole record as JSON for display;
+    ``wordings`` the stems of its question (or title) and other wordings, as JSON."""
     stem = stem_analyzer()
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
@@ -87,6 +88,7 @@ def build_schema() -> fields.Schema:
         escalate=fields.BOOLEAN(stored=True),
         status=fields.ID(stored=True),
         data=fields.STORED(),
+        wordings=fields.STORED(),
     )
 
 

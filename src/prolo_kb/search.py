@@ -20,15 +20,13 @@ It knows nothing of Sphinx, the CLI or the web: those are thin edges over
 
 from __future__ import annotations
 
-import heapq
 import json
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,8 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from .content import Document, GlossaryTerm
+from . import matching
+from .content import Document
 from .errors import IndexUnavailable, QueryError
 from .lru import LRU
 from .schema import STOP_WORDS, analyze, words
@@ -52,8 +51,7 @@ MAX_ALTERNATIVES = 12  # synonyms per concept
 MAX_PHRASES = 4
 UBIQUITOUS = 0.3  # a word in this share of documents is not expanded with synonyms
 MAX_LIMIT = 100
-CANDIDATES = 60  # hits re-ranked per query
-WORDING_TIEBREAK = 0.1  # what a concept's other matched wordings add to the best one
+CANDIDATES = 40  # hits re-ranked per query (or the limit asked for, if more)
 SYNONYM_BOOST = 0.7  # a synonym's match counts a little less than the word typed
 # Coordination: a hit matching k of the query's n concepts keeps
 # (1 - COORDINATION) + COORDINATION * k / n of its score. (Whoosh's own Or(scale=...)
@@ -131,16 +129,19 @@ def clean_query(raw: str) -> str:
 
 
 class Synonyms:
-    """Glossary groups (a term and its lay words), matched on stemmed word sequences."""
+    """Glossary groups (a term and its lay words), matched on stemmed word sequences.
 
-    def __init__(self, glossary: Iterable[GlossaryTerm]) -> None:
+    Made from each term's wordings as stems (the manifest holds them, analysed when the
+    index was built)."""
+
+    def __init__(self, wordings: Iterable[Sequence[Sequence[str]]]) -> None:
         self.groups: list[tuple[tuple[str, ...], ...]] = []
         self._lookup: dict[tuple[str, ...], int] = {}
         self.longest = 1
-        for term in glossary:
+        for term in wordings:
             phrases: list[tuple[str, ...]] = []
-            for phrase in (term.term, *term.lay):
-                stems = tuple(analyze(phrase))
+            for wording in term:
+                stems = tuple(wording)
                 if stems and stems not in phrases:
                     phrases.append(stems)
             if len(phrases) < 2:
@@ -175,9 +176,16 @@ class Synonyms:
 
 @dataclass(frozen=True)
 class _Sign:
+    order: int  # where it stands among the index's signs
     doc_id: str
     phrase: str
     stems: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    doc: Document
+    wordings: tuple[frozenset[str], ...]  # stems of the question (title), then the others
 
 
 @dataclass
@@ -187,19 +195,24 @@ class _State:
     opened: OpenIndex
     synonyms: Synonyms
     glossary_words: frozenset[str]  # known words even where no entry uses them
-    signs: tuple[_Sign, ...]
+    signs: dict[str, list[_Sign]]  # by the least of their stems: the signs to try
     topics: frozenset[str]
     audiences: frozenset[str]
     terms: TermTable
     snippets: Snippets = field(default_factory=Snippets)
     corrections: LRU[str, str | None] = field(
         default_factory=lambda: LRU(CORRECTION_CACHE))
-    documents: LRU[int, Document] = field(default_factory=lambda: LRU(CACHED_DOCUMENTS))
+    documents: LRU[int, _Stored] = field(default_factory=lambda: LRU(CACHED_DOCUMENTS))
 
-    def document(self, reader: IndexReader, docnum: int) -> Document:
-        """The stored record of a document, decoded once."""
-        return self.documents.get(docnum, lambda: Document.from_dict(
-            json.loads(reader.stored_fields(docnum)["data"])))
+    def document(self, reader: IndexReader, docnum: int) -> _Stored:
+        """The stored record of a document and the stems of its wordings, decoded once."""
+
+        def read() -> _Stored:
+            stored = reader.stored_fields(docnum)
+            return _Stored(Document.from_dict(json.loads(stored["data"])),
+                           tuple(frozenset(w) for w in json.loads(stored["wordings"])))
+
+        return self.documents.get(docnum, read)
 
 
 def _load_state(path: Path) -> _State:
@@ -211,13 +224,6 @@ def _load_state(path: Path) -> _State:
             terms = TermTable(reader)
             topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
             audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
-            signs = []
-            for stored in searcher.documents(escalate=True):
-                doc = Document.from_dict(json.loads(stored["data"]))
-                for phrase in doc.signs:
-                    sign_stems = frozenset(analyze(phrase))
-                    if sign_stems:
-                        signs.append(_Sign(doc.id, phrase, sign_stems))
     except Exception as exc:  # a damaged index fails in many Whoosh-internal ways
         raise IndexUnavailable(
             f"the search index at {path} cannot be read ({type(exc).__name__}); "
@@ -225,13 +231,24 @@ def _load_state(path: Path) -> _State:
         ) from None
     return _State(
         opened=opened,
-        synonyms=Synonyms(glossary),
+        synonyms=Synonyms(opened.manifest.synonyms),
         glossary_words=frozenset(w for g in glossary for p in (g.term, *g.lay) for w in words(p)),
-        signs=tuple(signs),
+        signs=_signs_by_stem(opened.manifest.signs),
         topics=topics,
         audiences=audiences,
         terms=terms,
     )
+
+
+def _signs_by_stem(signs: Iterable[tuple[str, str, Sequence[str]]]) -> dict[str, list[_Sign]]:
+    """Warning signs filed under their least stem: a query describes a sign only if it
+    holds all its stems, so only the signs filed under one of its own are tried."""
+    by_stem: dict[str, list[_Sign]] = {}
+    for order, (doc_id, phrase, stems) in enumerate(signs):
+        if stems:
+            by_stem.setdefault(min(stems), []).append(
+                _Sign(order, doc_id, phrase, frozenset(stems)))
+    return by_stem
 
 
 class SearchEngine:
@@ -334,15 +351,18 @@ class SearchEngine:
         def idf(stem: str) -> float:
             return table.telling(reader, stem)
 
-        scores = _match(table, searcher, units, phrase_stems)
-        if topic:
-            allowed = table.docs_with(reader, "topic", topic)
-            scores = {d: s for d, s in scores.items() if d in allowed}
-        if audience:
-            allowed = table.docs_with(reader, "audience", audience)
-            scores = {d: s for d, s in scores.items() if d in allowed}
-        total = len(scores)
-        candidates = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
+        concepts_plan = [
+            [(unit[0], 1.0), *((alt, _synonym_boost(table, reader, unit[0], alt))
+                               for alt in unit[1:])]
+            for unit in units]
+        allowed: frozenset[int] | None = None
+        for name, value in (("topic", topic), ("audience", audience)):
+            if value:
+                docs = table.docs_with(reader, name, value)
+                allowed = docs if allowed is None else allowed & docs
+        candidates, total = matching.best(
+            table, reader, concepts_plan, [_phrase(table, searcher, p) for p in phrase_stems],
+            allowed, max(CANDIDATES, limit))
 
         # Each concept counts by how telling it is (IDF): matching "heating pad" says more
         # than matching "after" and "shots".
@@ -350,25 +370,29 @@ class SearchEngine:
                    max(_weight(table, reader, alt) for alt in unit) for unit in units]
         total_weight = sum(weights) or 1.0
         concepts = [frozenset(s for alt in unit for s in alt) for unit in units]
-        # Which documents say each concept (any wording of it) in the question, its
+        # Which candidates say each concept (any wording of it) in the question, its
         # other wordings or the text. Warning-sign phrases don't count: "running"
         # (exercise) must not match "running a temperature".
-        holders = [[table.postings(reader, s).content for s in concept] for concept in concepts]
+        docnums = [docnum for docnum, _ in candidates]
+        holders = ([table.holding(reader, concept, docnums) for concept in concepts]
+                   if len(concepts) > 1 else [])
         ranked: list[tuple[float, Document]] = []
         for docnum, score in candidates:
-            doc = state.document(reader, docnum)
+            stored = state.document(reader, docnum)
+            doc = stored.doc
             bonus = FAQ_BONUS if doc.kind == "faq" else 1.0
             bonus *= 1.0 + TITLE_COVERAGE_BONUS * max(
                 _coverage(wording, expanded, idf, concepts, weights)
-                for wording in (doc.title, *doc.also))
-            if len(concepts) > 1:
+                for wording in stored.wordings)
+            if holders:
                 share = sum(w for held, w in zip(holders, weights, strict=True)
-                            if any(docnum in docs for docs in held)) / total_weight
+                            if docnum in held) / total_weight
                 bonus *= (1.0 - COORDINATION) + COORDINATION * share
             ranked.append((score * bonus, doc))
         ranked.sort(key=lambda pair: -pair[0])
 
-        matched_signs = [s for s in state.signs if s.stems <= expanded]
+        matched_signs = sorted((sign for stem in expanded for sign in state.signs.get(stem, ())
+                                if sign.stems <= expanded), key=attrgetter("order"))
         if matched_signs:
             typed = {s for unit in units for s in unit[0]}
             typed.update(s for p in phrase_stems for s in p)
@@ -492,65 +516,17 @@ def _synonym_boost(table: TermTable, reader: IndexReader, typed: tuple[str, ...]
     return SYNONYM_BOOST * min(1.0, typed_weight / alt_weight)
 
 
-def _wording(table: TermTable, reader: IndexReader, stems: tuple[str, ...],
-             boost: float) -> dict[int, float]:
-    """The documents holding every stem of one wording, and their scores."""
-    lists = [table.postings(reader, stem).scores for stem in stems]
-    if len(lists) == 1:
-        return {d: s * boost for d, s in lists[0].items()}
-    rarest = min(lists, key=len)
-    return {d: boost * sum(scores[d] for scores in lists)
-            for d in rarest if all(d in scores for scores in lists)}
-
-
-def _phrase(table: TermTable, searcher: Searcher, stems: tuple[str, ...]) -> dict[int, float]:
+def _phrase(table: TermTable, searcher: Searcher,
+            stems: tuple[str, ...]) -> Mapping[int, float]:
     """The documents holding a quoted phrase, in the question or the text."""
     if len(stems) == 1:
-        return table.postings(searcher.reader(), stems[0]).scores
+        return table.scores(searcher.reader(), stems[0])
     query = Or([Phrase("title", list(stems), boost=FIELD_BOOSTS["title"]),
                 Phrase("text", list(stems))])
     return dict(searcher.search(query, limit=None, optimize=False).items())
 
 
-def _match(table: TermTable, searcher: Searcher, units: list[tuple[tuple[str, ...], ...]],
-           phrases: list[tuple[str, ...]]) -> dict[int, float]:
-    """Every document matching the query, with its score: the sum over the concepts it
-    holds of the best of each concept's wordings (the word typed, its synonyms counted
-    a little less), in the document's best field. Quoted phrases are required."""
-    reader = searcher.reader()
-    total: dict[int, float] = {}
-    for unit in units:
-        typed = unit[0]
-        best = _wording(table, reader, typed, 1.0)
-        if len(unit) > 1:
-            summed = dict(best)
-            for alt in unit[1:]:
-                boost = _synonym_boost(table, reader, typed, alt)
-                for docnum, score in _wording(table, reader, alt, boost).items():
-                    summed[docnum] = summed.get(docnum, 0.0) + score
-                    if score > best.get(docnum, 0.0):
-                        best[docnum] = score
-            best = {d: s + WORDING_TIEBREAK * (summed[d] - s) for d, s in best.items()}
-        get = total.get
-        for docnum, score in best.items():
-            total[docnum] = get(docnum, 0.0) + score
-    if not phrases:
-        return total
-    required: dict[int, float] | None = None
-    for stems in phrases:
-        found = _phrase(table, searcher, stems)
-        required = (dict(found) if required is None else
-                    {d: s + found[d] for d, s in required.items() if d in found})
-    assert required is not None
-    return {d: s + total.get(d, 0.0) for d, s in required.items()}
-
-
-@lru_cache(maxsize=8192)
-def _title_stems(title: str) -> frozenset[str]:
-    return frozenset(analyze(title))
-
-
-def _coverage(title: str, stems: set[str], idf: Callable[[str], float],
+def _coverage(own: frozenset[str], stems: set[str], idf: Callable[[str], float],
               concepts: Sequence[frozenset[str]], weights: Sequence[float]) -> float:
     """How well a question (or one of its other wordings) and the query say the same
     thing: the share of the question the query asked about, times the share of the query
@@ -558,11 +534,13 @@ def _coverage(title: str, stems: set[str], idf: Callable[[str], float],
     injections" covers most of "When can I exercise after treatment?" and little of "I
     have a fever after my injections"; "what do you inject" is all about injecting, but
     "how often are the injections" is more than that."""
-    own = _title_stems(title)
+    shared = own & stems
+    if not shared:
+        return 0.0
     total = sum(idf(stem) for stem in own)
     if not total:
         return 0.0
-    asked = sum(idf(stem) for stem in own & stems) / total
+    asked = sum(idf(stem) for stem in shared) / total
     answered = sum(w for c, w in zip(concepts, weights, strict=True) if c & own)
     return asked * answered / (sum(weights) or 1.0)
 

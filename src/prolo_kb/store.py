@@ -31,7 +31,7 @@ from whoosh.index import Index
 
 from .content import Document, GlossaryTerm, PageMeta
 from .errors import IndexUnavailable
-from .schema import SCHEMA_VERSION, build_schema
+from .schema import SCHEMA_VERSION, analyze, build_schema
 
 MANIFEST = "manifest.json"
 LOCK_WAIT_SECONDS = 600.0
@@ -50,6 +50,11 @@ class Manifest:
     glossary: tuple[GlossaryTerm, ...]
     sources: dict[str, str]
     files: dict[str, int]  # file name -> size, to detect truncation cheaply
+    # Analysed at build time, so that opening an index stems nothing:
+    # each glossary term's wordings (the term, then its lay words) as stems,
+    synonyms: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # and each escalation entry's warning signs: (entry id, phrase, its stems).
+    signs: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +66,8 @@ class Manifest:
             "glossary": [g.to_dict() for g in self.glossary],
             "sources": self.sources,
             "files": self.files,
+            "synonyms": [[list(w) for w in group] for group in self.synonyms],
+            "signs": [[doc_id, phrase, list(stems)] for doc_id, phrase, stems in self.signs],
         }
 
     @classmethod
@@ -74,6 +81,10 @@ class Manifest:
             glossary=tuple(GlossaryTerm.from_dict(g) for g in data["glossary"]),
             sources={str(k): str(v) for k, v in data["sources"].items()},
             files={str(k): int(v) for k, v in data["files"].items()},
+            synonyms=tuple(tuple(tuple(str(s) for s in w) for w in group)
+                           for group in data["synonyms"]),
+            signs=tuple((str(doc_id), str(phrase), tuple(str(s) for s in stems))
+                        for doc_id, phrase, stems in data["signs"]),
         )
 
 
@@ -170,10 +181,13 @@ def _write_version(
         writer_args.update(procs=procs, multisegment=True)
     writer = ix.writer(**writer_args)
     counts = {"faq": 0, "section": 0}
+    signs: list[tuple[str, str, tuple[str, ...]]] = []
     try:
         for n, doc in enumerate(documents, start=1):
             writer.add_document(**document_fields(doc))
             counts[doc.kind] += 1
+            if doc.escalate:
+                signs.extend((doc.id, phrase, tuple(analyze(phrase))) for phrase in doc.signs)
             if progress is not None and n % 1000 == 0:
                 progress(n)
         writer.commit()
@@ -192,6 +206,8 @@ def _write_version(
         glossary=glossary,
         sources=dict(sources),
         files=files,
+        synonyms=tuple(tuple(tuple(analyze(w)) for w in (g.term, *g.lay)) for g in glossary),
+        signs=tuple(signs),
     )
     tmp = new_dir / f"{MANIFEST}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
@@ -217,6 +233,8 @@ def document_fields(doc: Document) -> dict[str, Any]:
         "escalate": doc.escalate,
         "status": doc.status,
         "data": json.dumps(doc.to_dict(), ensure_ascii=False),
+        # The question's and its other wordings' stems, for ranking without analysis.
+        "wordings": json.dumps([analyze(w) for w in (doc.title, *doc.also)]),
     }
 
 

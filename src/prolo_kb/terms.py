@@ -13,12 +13,21 @@ BM25F multiplied by its boost (the question above the answer), as a Whoosh
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from math import log
+from typing import TYPE_CHECKING
 
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import Matcher
 from whoosh.reading import IndexReader
 
 from .lru import LRU
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 # Questions and titles say what an entry is about; answers and bodies mention more.
 # Warning-sign phrases are short and full of common words ("pain", "shot"): they help
@@ -35,12 +44,28 @@ POSTINGS_BUDGET = 1_000_000
 STATS_CACHE = 200_000
 
 
+# From this many documents, postings are numpy arrays and a query is scored with whole-
+# array operations (prolo_kb.matching); below it, dictionaries and no numpy import, so a
+# search in a new process starts quickly.
+DENSE_FROM = 20_000
+DENSE_BUDGET = 6_000_000  # (document, score) pairs as arrays: 16 bytes each, ~100 MB
+
+
 @dataclass(frozen=True)
 class Postings:
     """Where one stem occurs and how well each document matches it."""
 
     scores: dict[int, float]  # docnum -> the best field's boosted BM25F score
     content: frozenset[int]  # documents holding it in the question, wordings or text
+
+
+@dataclass(frozen=True)
+class DensePostings:
+    """:class:`Postings` as arrays, for a large index."""
+
+    ids: NDArray[np.int64]  # ascending
+    scores: NDArray[np.float64]  # the score of each of ids
+    content: NDArray[np.int64]  # ascending: the documents holding it in content fields
 
 
 EMPTY = Postings({}, frozenset())
@@ -58,7 +83,11 @@ class TermTable:
             name: (reader.field_length(name) / self.doc_count) or 1.0 for name in FIELD_BOOSTS}
         self._freq: dict[tuple[str, str], int] = {}
         self._telling: dict[str, float] = {}
+        self.dense = self.doc_count >= DENSE_FROM
         self._postings: LRU[str, Postings] = LRU(POSTINGS_BUDGET, _size)
+        self._dense: LRU[str, DensePostings] = LRU(DENSE_BUDGET, _dense_size)
+        # Each document's length in each field, read from Whoosh on first use.
+        self._lengths = {name: array("I", bytes(4 * self.doc_count)) for name in FIELD_BOOSTS}
 
     def frequency(self, reader: IndexReader, name: str, text: str) -> int:
         """How many documents hold ``text`` in field ``name``."""
@@ -99,33 +128,98 @@ class TermTable:
         return self._postings.get(stem, lambda: self._read(reader, stem))
 
     def _read(self, reader: IndexReader, stem: str) -> Postings:
-        fields = self.fields_with(reader, stem)
         best: dict[int, float] = {}
         total: dict[int, float] = {}
         content: set[int] = set()
+        fields = self.fields_with(reader, stem)
         for name in fields:
             b = FIELD_B.get(name, DEFAULT_B)
             # BM25: idf * w * (K1 + 1) / (w + K1 * (1 - b + b * length / average))
             scale = FIELD_BOOSTS[name] * self.idf(reader, name, stem) * (K1 + 1)
-            base = K1 * (1 - b)
+            flat = K1 * (1 - b)
             slope = K1 * b / self._avg_length[name]
-            length = reader.doc_field_length
-            matcher = reader.postings(name, stem)
-            seen = []
-            while matcher.is_active():
-                docnum = matcher.id()
-                weight = matcher.weight()
-                score = scale * weight / (weight + base + slope * (length(docnum, name, 1) or 1))
-                if score > best.get(docnum, 0.0):
-                    best[docnum] = score
-                total[docnum] = total.get(docnum, 0.0) + score
-                seen.append(docnum)
-                matcher.next()
-            if name in CONTENT_FIELDS:
-                content.update(seen)
+            lengths = self._lengths[name]
+            for leaf, offset in reader.leaf_readers():
+                if (name, stem) not in leaf:
+                    continue
+                for ids, weights in _blocks(leaf.postings(name, stem)):
+                    if name in CONTENT_FIELDS:
+                        content.update(ids if not offset else (offset + d for d in ids))
+                    for docnum, weight in zip(ids, weights, strict=True):
+                        at = offset + docnum
+                        length = lengths[at]
+                        if not length:  # read once, then kept: 0 is "not read yet"
+                            length = lengths[at] = leaf.doc_field_length(docnum, name, 1) or 1
+                        score = scale * weight / (weight + flat + slope * length)
+                        if score > best.get(at, 0.0):
+                            best[at] = score
+                        total[at] = total.get(at, 0.0) + score
         if len(fields) > 1:
             best = {d: s + FIELD_TIEBREAK * (total[d] - s) for d, s in best.items()}
         return Postings(best, frozenset(content))
+
+    def scores(self, reader: IndexReader, stem: str) -> Mapping[int, float]:
+        """Each document holding ``stem`` and its score, however postings are kept."""
+        if not self.dense:
+            return self.postings(reader, stem).scores
+        found = self.dense_postings(reader, stem)
+        return dict(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
+
+    def dense_postings(self, reader: IndexReader, stem: str) -> DensePostings:
+        """:meth:`postings` as arrays (for an index of DENSE_FROM documents or more)."""
+        return self._dense.get(stem, lambda: self._read_dense(reader, stem))
+
+    def _read_dense(self, reader: IndexReader, stem: str) -> DensePostings:
+        import numpy as np
+
+        best = np.zeros(self.doc_count)
+        total = np.zeros(self.doc_count)
+        content: list[NDArray[np.int64]] = []
+        fields = self.fields_with(reader, stem)
+        for name in fields:
+            b = FIELD_B.get(name, DEFAULT_B)
+            scale = FIELD_BOOSTS[name] * self.idf(reader, name, stem) * (K1 + 1)
+            lengths = self._lengths[name]
+            for leaf, offset in reader.leaf_readers():
+                if (name, stem) not in leaf:
+                    continue
+                blocks = list(_blocks(leaf.postings(name, stem)))
+                local = np.concatenate([np.asarray(ids, dtype=np.int64) for ids, _ in blocks])
+                weights = np.concatenate([np.asarray(w, dtype=np.float64) for _, w in blocks])
+                ids = local + offset
+                known = np.frombuffer(lengths, dtype=np.uint32)  # a view: sees the writes
+                for docnum in local[known[ids] == 0].tolist():  # read once, then kept
+                    lengths[offset + docnum] = leaf.doc_field_length(docnum, name, 1) or 1
+                length = known[ids]
+                score = scale * weights / (
+                    weights + K1 * (1 - b) + K1 * b / self._avg_length[name] * length)
+                best[ids] = np.maximum(best[ids], score)  # ids are unique within a field
+                total[ids] += score
+                if name in CONTENT_FIELDS:
+                    content.append(ids)
+        ids = np.flatnonzero(best)
+        scores = best[ids] + FIELD_TIEBREAK * (total[ids] - best[ids])
+        held = (np.unique(np.concatenate(content)) if content
+                else np.zeros(0, dtype=np.int64))
+        return DensePostings(ids.astype(np.int64), scores, held)
+
+    def holding(self, reader: IndexReader, stems: Iterable[str],
+                docnums: Sequence[int]) -> set[int]:
+        """Which of ``docnums`` hold any of ``stems`` in the question, its other wordings
+        or the text (not in warning-sign phrases)."""
+        if not self.dense:
+            sets = [self.postings(reader, stem).content for stem in stems]
+            return {d for d in docnums if any(d in held for held in sets)}
+        import numpy as np
+
+        wanted = np.asarray(docnums, dtype=np.int64)
+        found = np.zeros(len(wanted), dtype=bool)
+        for stem in stems:
+            held = self.dense_postings(reader, stem).content  # ascending
+            if len(held):
+                at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+                found |= held[at] == wanted
+        return set(wanted[found].tolist())
 
     def docs_with(self, reader: IndexReader, name: str, text: str) -> frozenset[int]:
         """Every document holding ``text`` in an unscored field (a topic, an audience)."""
@@ -139,5 +233,32 @@ class TermTable:
         return self._postings.get(f"\0{name}\0{text}", read).content
 
 
+def _blocks(matcher: Matcher) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+    """A posting list's document numbers and weights, a block at a time.
+
+    Whoosh's public matcher API moves one posting at a time, several Python calls each;
+    its on-disk matcher decodes whole blocks of ids and weights into arrays anyway, so
+    they are taken as they are (Whoosh-Reloaded is pinned to the version this reads).
+    """
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            yield matcher._ids, matcher._weights
+            matcher._next_block()
+        return
+    ids: list[int] = []
+    weights: list[float] = []
+    while matcher.is_active():  # a short list kept in the term's entry
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    yield ids, weights
+
+
 def _size(postings: Postings) -> int:
     return max(1, len(postings.scores), len(postings.content))
+
+
+def _dense_size(postings: DensePostings) -> int:
+    return max(1, len(postings.ids), len(postings.content))
