@@ -19,6 +19,7 @@ Escalation entries (``:escalate:`` and ``:signs:``) and policy-pending entries
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from docutils import nodes
@@ -35,6 +36,8 @@ from .report import warn
 from .text import blocks_text
 
 ESCALATE_BADGE = "Escalate: pass to a clinician"
+_OPENING = re.compile(r"^:{3,}\{faq\}")
+_HEADING = re.compile(r"^#{1,6}\s")
 PENDING_BADGE = "Clinic policy pending: ask a clinician"
 
 
@@ -136,6 +139,7 @@ class FaqDirective(SphinxDirective):
                 badges += badge(PENDING_BADGE, "pending")
             container += badges
 
+        self._check_closed(docname, entry_id)
         answer = nodes.container(classes=["kb-faq-answer"])
         self.state.nested_parse(self.content, self.content_offset, answer)
         container += answer
@@ -171,6 +175,17 @@ class FaqDirective(SphinxDirective):
         for source_id in sources:
             domain.add_cite(docname, source_id, lineno)
         return [container]
+
+    def _check_closed(self, docname: str, entry_id: str) -> None:
+        """An entry whose closing ``:::`` is missing swallows the rest of its page: the
+        next entries and sections become part of its answer. Say so, where it starts."""
+        for offset, line in enumerate(self.block_text.splitlines()[1:], start=1):
+            if _OPENING.match(line) or _HEADING.match(line):
+                what = "another FAQ entry" if _OPENING.match(line) else "a heading"
+                warn(docname, self.lineno, "faq", f"FAQ entry {entry_id!r} is not closed: "
+                     f"{what} (line {self.lineno + offset}) is inside its answer; end "
+                     "the answer with a ':::' line")
+                return
 
     def _meta_line(self, topic: str, audience: list[str], sources: list[str]) -> nodes.Node:
         meta = nodes.paragraph(classes=["kb-faq-meta"])

@@ -177,6 +177,8 @@ def write_search_index(app: Sphinx, exception: BaseException | None) -> None:
         manifest = write_index(
             target, documents(app, domain), pages=pages(app, domain), glossary=glossary,
             sources=sources, source_hash=source_hash(app.env),
+            on_wait=lambda: logger.info(f"search index: another build is writing {target}; "
+                                        "waiting for it to finish"),
         )
     except KBError as exc:
         logger.warning(f"search index not written: {exc}", type="kb", subtype="index")

@@ -439,6 +439,9 @@ MISTAKES = [
     ("malformed.md:10", "FAQ entry 'parking' has unknown topic ''"),
     ("malformed.md:19", "Directive 'faq': 1 argument(s) required, 0 supplied"),
     ("visits.md:10", "duplicate FAQ id 'visit-interval' (first in more-visits, line 10)"),
+    # The closing ':::' is missing: the next entry would silently become its answer.
+    ("unclosed.md:10", "FAQ entry 'eat-before-visit' is not closed: another FAQ entry "
+                       "(line 18) is inside its answer"),
 ]
 
 

@@ -93,8 +93,11 @@ def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
     thread.start()
     try:
         assert holding.wait(5)
+        told: list[str] = []
         with pytest.raises(IndexUnavailable, match="another build is writing"):
-            write_index(target, [faq("a", "A?", "A.")], lock_wait=0.3)
+            write_index(target, [faq("a", "A?", "A.")], lock_wait=0.3,
+                        on_wait=lambda: told.append("waiting"))
+        assert told == ["waiting"]  # said once that it waits, not in silence
     finally:
         release.set()
         thread.join()

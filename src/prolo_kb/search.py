@@ -26,6 +26,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,13 @@ class Hit:
 
     doc: Document
     score: float
-    snippet: str  # HTML: escaped text with <mark> around matched words
+    highlight: Callable[[], str] = field(repr=False, compare=False)
+
+    @cached_property
+    def snippet(self) -> str:
+        """HTML: escaped text with <mark> around the matched words. Made when first
+        asked for: the terminal list shows an FAQ entry's answer, not its snippet."""
+        return self.highlight()
 
     def to_json(self) -> dict[str, Any]:
         faq = self.doc.kind == "faq"
@@ -221,7 +228,7 @@ def _load_state(path: Path) -> _State:
     try:
         with opened.index.searcher() as searcher:
             reader = searcher.reader()
-            terms = TermTable(reader)
+            terms = TermTable(reader, opened.manifest.telling)
             topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
             audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
     except Exception as exc:  # a damaged index fails in many Whoosh-internal ways
@@ -399,7 +406,8 @@ class SearchEngine:
             ranked, added = _escalation_first(searcher, ranked, matched_signs, typed)
             total += added
         hits = tuple(
-            Hit(doc=doc, score=score, snippet=state.snippets.snippet(doc.id, doc.text, expanded))
+            Hit(doc=doc, score=score, highlight=partial(
+                state.snippets.snippet, doc.id, doc.text, frozenset(expanded)))
             for score, doc in ranked[:limit]
         )
         return SearchResult(

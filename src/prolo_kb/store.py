@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from whoosh.index import Index
 from .content import Document, GlossaryTerm, PageMeta
 from .errors import IndexUnavailable
 from .schema import SCHEMA_VERSION, analyze, build_schema
+from .terms import telling
 
 MANIFEST = "manifest.json"
 LOCK_WAIT_SECONDS = 600.0
@@ -53,8 +54,10 @@ class Manifest:
     # Analysed at build time, so that opening an index stems nothing:
     # each glossary term's wordings (the term, then its lay words) as stems,
     synonyms: tuple[tuple[tuple[str, ...], ...], ...] = ()
-    # and each escalation entry's warning signs: (entry id, phrase, its stems).
+    # each escalation entry's warning signs: (entry id, phrase, its stems),
     signs: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    # and how telling each stem of the questions and their other wordings is.
+    telling: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,7 @@ class Manifest:
             "files": self.files,
             "synonyms": [[list(w) for w in group] for group in self.synonyms],
             "signs": [[doc_id, phrase, list(stems)] for doc_id, phrase, stems in self.signs],
+            "telling": self.telling,
         }
 
     @classmethod
@@ -85,6 +89,7 @@ class Manifest:
                            for group in data["synonyms"]),
             signs=tuple((str(doc_id), str(phrase), tuple(str(s) for s in stems))
                         for doc_id, phrase, stems in data["signs"]),
+            telling={str(k): float(v) for k, v in data["telling"].items()},
         )
 
 
@@ -141,10 +146,12 @@ def write_index(
     procs: int = 1,
     progress: Callable[[int], None] | None = None,
     lock_wait: float = LOCK_WAIT_SECONDS,
+    on_wait: Callable[[], None] | None = None,
 ) -> Manifest:
-    """Write a complete new index version and make it the live one atomically."""
+    """Write a complete new index version and make it the live one atomically.
+    ``on_wait`` is called once if another build holds the lock and this one waits."""
     target = Path(target)
-    with build_lock(target, wait=lock_wait):
+    with build_lock(target, wait=lock_wait, on_wait=on_wait):
         versions = _versions_dir(target)
         versions.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -182,18 +189,22 @@ def _write_version(
     writer = ix.writer(**writer_args)
     counts = {"faq": 0, "section": 0}
     signs: list[tuple[str, str, tuple[str, ...]]] = []
+    wording_stems: set[str] = set()
     try:
         for n, doc in enumerate(documents, start=1):
             writer.add_document(**document_fields(doc))
             counts[doc.kind] += 1
             if doc.escalate:
                 signs.extend((doc.id, phrase, tuple(analyze(phrase))) for phrase in doc.signs)
+            wording_stems.update(*(analyze(w) for w in (doc.title, *doc.also)))
             if progress is not None and n % 1000 == 0:
                 progress(n)
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
+    with ix.reader() as reader:
+        weights = {stem: telling(reader, stem) for stem in sorted(wording_stems)}
     counts["pages"] = len(pages)
     counts["total"] = counts["faq"] + counts["section"]
     files = {p.name: p.stat().st_size for p in new_dir.iterdir() if p.is_file()}
@@ -208,6 +219,7 @@ def _write_version(
         files=files,
         synonyms=tuple(tuple(tuple(analyze(w)) for w in (g.term, *g.lay)) for g in glossary),
         signs=tuple(signs),
+        telling=weights,
     )
     tmp = new_dir / f"{MANIFEST}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:

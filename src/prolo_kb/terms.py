@@ -77,12 +77,12 @@ class TermTable:
     Every method takes the calling thread's reader: Whoosh readers are not shared.
     """
 
-    def __init__(self, reader: IndexReader) -> None:
+    def __init__(self, reader: IndexReader, known: Mapping[str, float] | None = None) -> None:
         self.doc_count = reader.doc_count_all() or 1
         self._avg_length = {
             name: (reader.field_length(name) / self.doc_count) or 1.0 for name in FIELD_BOOSTS}
         self._freq: dict[tuple[str, str], int] = {}
-        self._telling: dict[str, float] = {}
+        self._telling: dict[str, float] = dict(known or {})
         self.dense = self.doc_count >= DENSE_FROM
         self._postings: LRU[str, Postings] = LRU(POSTINGS_BUDGET, _size)
         self._dense: LRU[str, DensePostings] = LRU(DENSE_BUDGET, _dense_size)
@@ -108,19 +108,13 @@ class TermTable:
         return log(self.doc_count / (self.frequency(reader, name, stem) + 1)) + 1
 
     def telling(self, reader: IndexReader, stem: str) -> float:
-        """How telling ``stem`` is: its IDF over answers and bodies (the field where word
-        use is most representative), or over questions for a word only questions use;
-        0 for a word the index does not hold."""
+        """How telling ``stem`` is (:func:`telling`); known at once for the stems of the
+        questions and their other wordings, which the build worked out."""
         value = self._telling.get(stem)
         if value is None:
             if len(self._telling) > STATS_CACHE:
                 self._telling.clear()
-            value = 0.0
-            for name in ("text", "title", "also"):
-                if self.frequency(reader, name, stem):
-                    value = self.idf(reader, name, stem)
-                    break
-            self._telling[stem] = value
+            value = self._telling[stem] = telling(reader, stem)
         return value
 
     def postings(self, reader: IndexReader, stem: str) -> Postings:
@@ -231,6 +225,17 @@ class TermTable:
 
         # "\0" cannot be in a stem: a filter's key never collides with one
         return self._postings.get(f"\0{name}\0{text}", read).content
+
+
+def telling(reader: IndexReader, stem: str) -> float:
+    """How telling ``stem`` is: its IDF over answers and bodies (the field where word use
+    is most representative), or over questions for a word only questions use; 0 for a
+    word the index does not hold."""
+    for name in ("text", "title", "also"):
+        frequency = reader.doc_frequency(name, stem)
+        if frequency:
+            return log((reader.doc_count_all() or 1) / (frequency + 1)) + 1
+    return 0.0
 
 
 def _blocks(matcher: Matcher) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
