@@ -163,3 +163,14 @@ def test_an_index_in_several_segments_scores_as_one(tmp_path: Path,
     assert unordered(several) == want
     monkeypatch.setattr(terms, "DENSE_FROM", 1)
     assert unordered(several) == want
+
+
+def test_lengths_read_in_one_piece_are_whooshs_own(sample_index: Path) -> None:
+    with open_index(sample_index).index.reader() as reader:
+        table = TermTable(reader)
+        for name in FIELD_BOOSTS:
+            for leaf, offset in reader.leaf_readers():
+                lengths = table._leaf_lengths(leaf, offset, name)
+                want = [leaf.doc_field_length(d, name, 1) or 1
+                        for d in range(leaf.doc_count_all())]
+                assert lengths[offset:offset + len(want)].tolist() == want, name

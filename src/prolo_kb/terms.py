@@ -13,15 +13,18 @@ BM25F multiplied by its boost (the question above the answer), as a Whoosh
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from math import log
 from typing import TYPE_CHECKING
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import Matcher
 from whoosh.reading import IndexReader
+from whoosh.util.numeric import byte_to_length
 
 from .lru import LRU
 
@@ -88,6 +91,8 @@ class TermTable:
         self._dense: LRU[str, DensePostings] = LRU(DENSE_BUDGET, _dense_size)
         # Each document's length in each field, read from Whoosh on first use.
         self._lengths = {name: array("I", bytes(4 * self.doc_count)) for name in FIELD_BOOSTS}
+        self._filled: set[tuple[int, str]] = set()  # (segment offset, field) read whole
+        self._fill_lock = threading.Lock()
 
     def frequency(self, reader: IndexReader, name: str, text: str) -> int:
         """How many documents hold ``text`` in field ``name``."""
@@ -173,7 +178,6 @@ class TermTable:
         for name in fields:
             b = FIELD_B.get(name, DEFAULT_B)
             scale = FIELD_BOOSTS[name] * self.idf(reader, name, stem) * (K1 + 1)
-            lengths = self._lengths[name]
             for leaf, offset in reader.leaf_readers():
                 if (name, stem) not in leaf:
                     continue
@@ -181,10 +185,7 @@ class TermTable:
                 local = np.concatenate([np.asarray(ids, dtype=np.int64) for ids, _ in blocks])
                 weights = np.concatenate([np.asarray(w, dtype=np.float64) for _, w in blocks])
                 ids = local + offset
-                known = np.frombuffer(lengths, dtype=np.uint32)  # a view: sees the writes
-                for docnum in local[known[ids] == 0].tolist():  # read once, then kept
-                    lengths[offset + docnum] = leaf.doc_field_length(docnum, name, 1) or 1
-                length = known[ids]
+                length = self._leaf_lengths(leaf, offset, name)[ids]
                 score = scale * weights / (
                     weights + K1 * (1 - b) + K1 * b / self._avg_length[name] * length)
                 best[ids] = np.maximum(best[ids], score)  # ids are unique within a field
@@ -196,6 +197,34 @@ class TermTable:
         held = (np.unique(np.concatenate(content)) if content
                 else np.zeros(0, dtype=np.int64))
         return DensePostings(ids.astype(np.int64), scores, held)
+
+    def _leaf_lengths(self, leaf: IndexReader, offset: int, name: str) -> NDArray[np.uint32]:
+        """Every document's length in field ``name`` (over the whole index, filled for
+        this segment): read in one piece from Whoosh's length column, where it can be,
+        else a document at a time. 0 where not read yet."""
+        import numpy as np
+
+        known = np.frombuffer(self._lengths[name], dtype=np.uint32)  # a view: sees writes
+        key = (offset, name)  # a segment starts at its own offset
+        if key in self._filled:
+            return known
+        count = leaf.doc_count_all()
+        try:
+            column = leaf._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
+            if column is None:
+                raise LookupError(name)
+            stored = np.frombuffer(column._dbfile.get(column._basepos, column._count),
+                                   dtype=np.uint8)
+            codes = np.zeros(count, dtype=np.uint8)
+            codes[:len(stored)] = stored[:count]
+            decoded = _length_of_code()[codes]
+        except (AttributeError, LookupError):  # not the on-disk layout this reads
+            decoded = np.array([leaf.doc_field_length(d, name, 1) or 1 for d in range(count)],
+                               dtype=np.uint32)
+        with self._fill_lock:
+            known[offset:offset + count] = decoded
+            self._filled.add(key)
+        return known
 
     def holding(self, reader: IndexReader, stems: Iterable[str],
                 docnums: Sequence[int]) -> set[int]:
@@ -225,6 +254,17 @@ class TermTable:
 
         # "\0" cannot be in a stem: a filter's key never collides with one
         return self._postings.get(f"\0{name}\0{text}", read).content
+
+
+@cache
+def _length_of_code() -> NDArray[np.uint32]:
+    """Whoosh stores a length as a one-byte logarithmic code: the 256 lengths (0, no
+    length, taken as 1 as the scoring does)."""
+    import numpy as np
+
+    table = np.array([byte_to_length(code) for code in range(256)], dtype=np.uint32)
+    table[0] = max(int(table[0]), 1)
+    return table
 
 
 def telling(reader: IndexReader, stem: str) -> float:
