@@ -44,7 +44,7 @@ from .lru import LRU
 from .schema import STOP_WORDS, analyze, words
 from .snippets import Snippets
 from .store import Manifest, OpenIndex, open_index, resolve
-from .terms import FIELD_BOOSTS, TermTable
+from .terms import DEFAULT_B, FIELD_B, FIELD_BOOSTS, K1, TermTable
 
 MAX_QUERY_CHARS = 1000
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
@@ -302,7 +302,8 @@ class SearchEngine:
             if old is not None:
                 old.close()
             local.searcher = state.opened.index.searcher(
-                weighting=scoring.BM25F(B=0.75, K1=1.2, title_B=0.3, signs_B=0.3))
+                weighting=scoring.BM25F(B=DEFAULT_B, K1=K1,  # for phrases: as terms.py
+                                        **{f"{name}_B": b for name, b in FIELD_B.items()}))
             local.state = state
         searcher: Searcher = local.searcher
         return searcher

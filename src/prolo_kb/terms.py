@@ -3,12 +3,13 @@
 Whoosh scores a query by walking a tree of matchers and calling a BM25F scorer for every
 posting of every term, each time, in Python: most of a search's time. The scores of one
 stem in one document never change for an index version, so they are computed here once
-(the same BM25F as Whoosh's, read from Whoosh's postings and field lengths) and kept,
-and a query only adds and compares numbers from dictionaries.
+(the same BM25F as Whoosh's, from Whoosh's postings and field lengths) and kept; a query
+then only adds and compares numbers (:mod:`prolo_kb.matching`).
 
-Field weighting: a stem's score in a document is its best field's score, each field's
-BM25F multiplied by its boost (the question above the answer), as a Whoosh
-``DisjunctionMax`` of boosted ``Term`` queries would give.
+Field weighting: a stem's score in a document is its best field's boosted BM25F (the
+question above the answer) plus FIELD_TIEBREAK of the other fields' — what a
+disjunction-max with a tie-breaker is meant to give. (Whoosh's own DisjunctionMaxMatcher
+ignores the tie-breaker and can take a score from a document other than the current one.)
 """
 
 from __future__ import annotations
