@@ -363,8 +363,8 @@ def in_child(task: str, name: str, target: Path, args: argparse.Namespace,
 
 # -- the report ---------------------------------------------------------------------------
 
-def ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:.1f}x" if theirs > 0 else "–"
+def ratio(ours: float, theirs: float, digits: int = 1) -> str:
+    return f"{ours / theirs:.{digits}f}x" if theirs > 0 else "–"
 
 
 def mb(n_bytes: float) -> str:
@@ -424,7 +424,7 @@ def report(rows: list[dict[str, Any]], meta: dict[str, str]) -> str:
         out.append(f"| {label(r['name'], r['whoosh']['docs'])} | {r['runs']} | "
                    f"{p['python -c pass']['p50']:.0f} ms | {cli['p50']:.0f} ms | "
                    f"{cli['p95']:.0f} ms | {bare['p50']:.0f} ms | {lite['p50']:.0f} ms | "
-                   f"{ratio(cli['p50'], bare['p50'])} | {ratio(cli['p50'], lite['p50'])} |")
+                   f"{ratio(cli['p50'], bare['p50'], 2)} | {ratio(cli['p50'], lite['p50'])} |")
 
     sized = [r for r in rows if r["name"] != "real"]
     if len(sized) > 1:
@@ -476,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="real,1000,10000,100000",
                         help="comma-separated: real and entry counts")
     parser.add_argument("--queries", type=int, default=200, help="measured queries a size")
-    parser.add_argument("--runs", type=int, default=15, help="CLI processes a size")
+    parser.add_argument("--runs", type=int, default=30, help="CLI processes a size")
     parser.add_argument("--procs", type=int, default=min(2, os.cpu_count() or 1),
                         help=f"build processes from {PROCS_FROM:,} entries up")
     parser.add_argument("--seed", type=int, default=1)

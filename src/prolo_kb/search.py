@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import scoring
 from whoosh.query import Or, Phrase
@@ -181,35 +181,36 @@ class Synonyms:
         return out
 
 
-@dataclass(frozen=True)
-class _Sign:
+# Internal records are NamedTuples: a dataclass costs ~0.6 ms to create at import, which
+# a search in a new process would pay.
+class _Sign(NamedTuple):
     order: int  # where it stands among the index's signs
     doc_id: str
     phrase: str
     stems: frozenset[str]
 
 
-@dataclass(frozen=True)
-class _Stored:
+class _Stored(NamedTuple):
     doc: Document
     wordings: tuple[frozenset[str], ...]  # stems of the question (title), then the others
 
 
-@dataclass
 class _State:
     """Everything derived from one index version; replaced whole on reload."""
 
-    opened: OpenIndex
-    synonyms: Synonyms
-    glossary_words: frozenset[str]  # known words even where no entry uses them
-    signs: dict[str, list[_Sign]]  # by the least of their stems: the signs to try
-    topics: frozenset[str]
-    audiences: frozenset[str]
-    terms: TermTable
-    snippets: Snippets = field(default_factory=Snippets)
-    corrections: LRU[str, str | None] = field(
-        default_factory=lambda: LRU(CORRECTION_CACHE))
-    documents: LRU[int, _Stored] = field(default_factory=lambda: LRU(CACHED_DOCUMENTS))
+    def __init__(self, *, opened: OpenIndex, synonyms: Synonyms,
+                 glossary_words: frozenset[str], signs: dict[str, list[_Sign]],
+                 topics: frozenset[str], audiences: frozenset[str], terms: TermTable) -> None:
+        self.opened = opened
+        self.synonyms = synonyms
+        self.glossary_words = glossary_words  # known words even where no entry uses them
+        self.signs = signs  # by the least of their stems: the signs to try
+        self.topics = topics
+        self.audiences = audiences
+        self.terms = terms
+        self.snippets = Snippets()
+        self.corrections: LRU[str, str | None] = LRU(CORRECTION_CACHE)
+        self.documents: LRU[int, _Stored] = LRU(CACHED_DOCUMENTS)
 
     def document(self, reader: IndexReader, docnum: int) -> _Stored:
         """The stored record of a document and the stems of its wordings, decoded once."""

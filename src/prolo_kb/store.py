@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import index as windex
 from whoosh.index import Index
@@ -93,8 +93,7 @@ class Manifest:
         )
 
 
-@dataclass(frozen=True)
-class OpenIndex:
+class OpenIndex(NamedTuple):
     """A validated, open index version."""
 
     path: Path  # the version directory (symlink resolved)

@@ -17,10 +17,9 @@ from __future__ import annotations
 import threading
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from math import log
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import Matcher
@@ -55,16 +54,14 @@ DENSE_FROM = 20_000
 DENSE_BUDGET = 6_000_000  # (document, score) pairs as arrays: 16 bytes each, ~100 MB
 
 
-@dataclass(frozen=True)
-class Postings:
+class Postings(NamedTuple):
     """Where one stem occurs and how well each document matches it."""
 
     scores: dict[int, float]  # docnum -> the best field's boosted BM25F score
     content: frozenset[int]  # documents holding it in the question, wordings or text
 
 
-@dataclass(frozen=True)
-class DensePostings:
+class DensePostings(NamedTuple):
     """:class:`Postings` as arrays, for a large index."""
 
     ids: NDArray[np.int64]  # ascending
