@@ -24,6 +24,7 @@ import pytest
 from kbfactory import SAMPLE_DOCS, faq, make_index
 from sphinx.testing.util import SphinxTestApp
 
+from prolo_kb import terms
 from prolo_kb.cli import main
 from prolo_kb.content import Document
 from prolo_kb.errors import IndexUnavailable
@@ -364,8 +365,13 @@ THREADS = 8
 REBUILDS = 5
 
 
-def test_eight_threads_search_through_five_rebuilds(tmp_path: Path) -> None:
-    """Zero failed queries, and every answer is one whole index, old or new."""
+@pytest.mark.parametrize("scoring", ["dictionaries", "numpy"])
+def test_eight_threads_search_through_five_rebuilds(tmp_path: Path, scoring: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zero failed queries, and every answer is one whole index, old or new; with either
+    way of scoring (numpy is what an index of many thousand entries uses)."""
+    if scoring == "numpy":
+        monkeypatch.setattr(terms, "DENSE_FROM", 1)
     sizes = {gen: 10 + 7 * gen for gen in range(REBUILDS + 1)}
     target = tmp_path / "index"
     write_index(target, generation(0, sizes[0]))
