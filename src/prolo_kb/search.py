@@ -407,9 +407,10 @@ class SearchEngine:
             typed.update(s for p in phrase_stems for s in p)
             ranked, added = _escalation_first(searcher, ranked, matched_signs, typed)
             total += added
+        marked = frozenset(expanded)
         hits = tuple(
-            Hit(doc=doc, score=score, highlight=partial(
-                state.snippets.snippet, doc.id, doc.text, frozenset(expanded)))
+            Hit(doc=doc, score=score,
+                highlight=partial(state.snippets.snippet, doc.id, doc.text, marked))
             for score, doc in ranked[:limit]
         )
         return SearchResult(
