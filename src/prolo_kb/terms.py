@@ -76,6 +76,8 @@ class TermTable:
     """Statistics and postings of one index version's terms; safe to share by threads.
 
     Every method takes the calling thread's reader: Whoosh readers are not shared.
+    ``known`` holds how telling stems are where the build worked it out (the manifest's
+    ``telling``), so those are never looked up.
     """
 
     def __init__(self, reader: IndexReader, known: Mapping[str, float] | None = None) -> None:
