@@ -42,6 +42,13 @@ def test_typos_are_corrected_and_reported(engine: SearchEngine) -> None:
     assert engine.search("how often are the injections").corrected is None
 
 
+def test_a_contraction_without_its_apostrophe_is_not_corrected(engine: SearchEngine) -> None:
+    # "cant" is one edit from "can" (in the index): corrected, it would say the opposite.
+    result = engine.search("cant take ibuprofen")
+    assert result.corrected is None
+    assert result.hits[0].doc.id == "ibuprofen"
+
+
 def test_all_caps_is_the_same_query(engine: SearchEngine) -> None:
     assert top(engine, "HOW OFTEN ARE THE INJECTIONS") == "injection-interval"
 

@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -37,7 +37,12 @@ STOP_WORDS = frozenset(
         "that", "the", "their", "them", "then", "there", "these", "they", "this", "those",
         "to", "too", "us", "was", "we", "were", "what", "which", "whom", "will", "with",
         "would", "yet", "you", "your", "yours", "s", "ve", "ll", "d", "re", "m", "am",
-        "okay", "ok", "please", "tell", "know", "want", "wondering", "question"
+        "okay", "ok", "please", "tell", "know", "want", "wondering", "question",
+        # Contractions typed without the apostrophe: words, not typos. Corrected to the
+        # nearest indexed word, "cant breathe" would read "can breathe".
+        "cant", "dont", "doesnt", "didnt", "wont", "isnt", "arent", "wasnt", "werent",
+        "havent", "hasnt", "hadnt", "shouldnt", "couldnt", "wouldnt", "ive", "youre",
+        "theyre", "thats", "whats", "hes", "shes", "youve", "theyve"
     ]
 )
 
