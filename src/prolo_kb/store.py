@@ -191,11 +191,12 @@ def _write_version(
     wording_stems: set[str] = set()
     try:
         for n, doc in enumerate(documents, start=1):
-            writer.add_document(**document_fields(doc))
+            wordings = [analyze(w) for w in (doc.title, *doc.also)]
+            writer.add_document(**document_fields(doc, wordings))
             counts[doc.kind] += 1
             if doc.escalate:
                 signs.extend((doc.id, phrase, tuple(analyze(phrase))) for phrase in doc.signs)
-            wording_stems.update(*(analyze(w) for w in (doc.title, *doc.also)))
+            wording_stems.update(*wordings)
             if progress is not None and n % 1000 == 0:
                 progress(n)
         writer.commit()
@@ -229,8 +230,9 @@ def _write_version(
     return manifest
 
 
-def document_fields(doc: Document) -> dict[str, Any]:
-    """The Whoosh fields of one document."""
+def document_fields(doc: Document, wordings: list[list[str]]) -> dict[str, Any]:
+    """The Whoosh fields of one document; ``wordings`` are the stems of its question (or
+    title) and of its other wordings."""
     return {
         "id": doc.id,
         "kind": doc.kind,
@@ -244,8 +246,7 @@ def document_fields(doc: Document) -> dict[str, Any]:
         "escalate": doc.escalate,
         "status": doc.status,
         "data": json.dumps(doc.to_dict(), ensure_ascii=False),
-        # The question's and its other wordings' stems, for ranking without analysis.
-        "wordings": json.dumps([analyze(w) for w in (doc.title, *doc.also)]),
+        "wordings": json.dumps(wordings),  # for ranking without analysis
     }
 
 

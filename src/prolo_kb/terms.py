@@ -110,7 +110,15 @@ class TermTable:
 
     def idf(self, reader: IndexReader, name: str, stem: str) -> float:
         """Whoosh's BM25F inverse document frequency of ``stem`` in field ``name``."""
-        return log(self.doc_count / (self.frequency(reader, name, stem) + 1)) + 1
+        return _idf(self.doc_count, self.frequency(reader, name, stem))
+
+    def _bm25(self, reader: IndexReader, name: str, stem: str) -> tuple[float, float, float]:
+        """(scale, flat, slope) of a field's boosted BM25 for ``stem``, so that a posting
+        of weight w in a document of length n scores scale * w / (w + flat + slope * n):
+        idf * w * (K1 + 1) / (w + K1 * (1 - b + b * n / average)), times the boost."""
+        b = FIELD_B.get(name, DEFAULT_B)
+        return (FIELD_BOOSTS[name] * self.idf(reader, name, stem) * (K1 + 1), K1 * (1 - b),
+                K1 * b / self._avg_length[name])
 
     def telling(self, reader: IndexReader, stem: str) -> float:
         """How telling ``stem`` is (:func:`telling`); known at once for the stems of the
@@ -132,11 +140,7 @@ class TermTable:
         content: set[int] = set()
         fields = self.fields_with(reader, stem)
         for name in fields:
-            b = FIELD_B.get(name, DEFAULT_B)
-            # BM25: idf * w * (K1 + 1) / (w + K1 * (1 - b + b * length / average))
-            scale = FIELD_BOOSTS[name] * self.idf(reader, name, stem) * (K1 + 1)
-            flat = K1 * (1 - b)
-            slope = K1 * b / self._avg_length[name]
+            scale, flat, slope = self._bm25(reader, name, stem)
             lengths = self._lengths[name]
             for leaf, offset in reader.leaf_readers():
                 if (name, stem) not in leaf:
@@ -176,8 +180,7 @@ class TermTable:
         content: list[NDArray[np.int64]] = []
         fields = self.fields_with(reader, stem)
         for name in fields:
-            b = FIELD_B.get(name, DEFAULT_B)
-            scale = FIELD_BOOSTS[name] * self.idf(reader, name, stem) * (K1 + 1)
+            scale, flat, slope = self._bm25(reader, name, stem)
             for leaf, offset in reader.leaf_readers():
                 if (name, stem) not in leaf:
                     continue
@@ -186,8 +189,7 @@ class TermTable:
                 weights = np.concatenate([np.asarray(w, dtype=np.float64) for _, w in blocks])
                 ids = local + offset
                 length = self._leaf_lengths(leaf, offset, name)[ids]
-                score = scale * weights / (
-                    weights + K1 * (1 - b) + K1 * b / self._avg_length[name] * length)
+                score = scale * weights / (weights + flat + slope * length)
                 best[ids] = np.maximum(best[ids], score)  # ids are unique within a field
                 total[ids] += score
                 if name in CONTENT_FIELDS:
@@ -274,8 +276,13 @@ def telling(reader: IndexReader, stem: str) -> float:
     for name in ("text", "title", "also"):
         frequency = reader.doc_frequency(name, stem)
         if frequency:
-            return log((reader.doc_count_all() or 1) / (frequency + 1)) + 1
+            return _idf(reader.doc_count_all() or 1, frequency)
     return 0.0
+
+
+def _idf(doc_count: int, frequency: int) -> float:
+    """Whoosh's inverse document frequency (``Weighting.idf``)."""
+    return log(doc_count / (frequency + 1)) + 1
 
 
 def _blocks(matcher: Matcher) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
