@@ -34,6 +34,8 @@ class FaqRecord(TypedDict):
     status: str
     lineno: int
     grade: float | None
+    urgency: str | None
+    staff_note: str
 
 
 class SectionRecord(TypedDict):

@@ -13,8 +13,11 @@
 
 ``:also:`` lists other ways people ask the same question, separated by ``|``; the search
 matches them like the question (they are not shown on the page).
-Escalation entries (``:escalate:`` and ``:signs:``) and policy-pending entries
-(``:status: policy-pending``) carry badges that cannot be missed.
+Escalation entries (``:escalate:``, ``:urgency: emergency`` or ``same-day``, and
+``:signs:``) and policy-pending entries (``:status: policy-pending``) carry badges that
+cannot be missed. ``:staff:`` holds the instruction for staff ("Pass this question to a
+clinician."): shown under the answer as a staff note, kept out of the patient-facing
+answer (and so out of what staff copy for a patient), indexed in a field of its own.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from prolo_kb.content import AUDIENCES, STATUSES
+from prolo_kb.content import AUDIENCES, STATUSES, URGENCIES
 
 from . import readability
 from .domain import FaqRecord, get_domain
@@ -36,6 +39,9 @@ from .report import warn
 from .text import blocks_text
 
 ESCALATE_BADGE = "Escalate: pass to a clinician"
+URGENCY_BADGES = {level: f"{level.replace('-', ' ').capitalize()}: {action}"
+                  for level, action in URGENCIES.items()}
+STAFF_LABEL = "For staff: "
 _OPENING = re.compile(r"^:{3,}\{faq\}")
 _HEADING = re.compile(r"^#{1,6}\s")
 PENDING_BADGE = "Clinic policy pending: ask a clinician"
@@ -70,6 +76,8 @@ class FaqDirective(SphinxDirective):
         "also": directives.unchanged,
         "escalate": escalate_flag,
         "status": directives.unchanged,
+        "urgency": directives.unchanged,
+        "staff": directives.unchanged,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -109,6 +117,14 @@ class FaqDirective(SphinxDirective):
         if signs and not escalate:
             warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} lists :signs: but is "
                  "not marked :escalate:")
+        urgency = (self.options.get("urgency") or "").strip() or None
+        if escalate and urgency not in URGENCIES:
+            warn(docname, lineno, "faq", f"escalation entry {entry_id!r} needs :urgency: "
+                 f"{' or '.join(URGENCIES)} (got {urgency!r})")
+        if urgency and not escalate:
+            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has :urgency: but is "
+                 "not marked :escalate:")
+        staff_note = " ".join((self.options.get("staff") or "").split())
         also = [part.strip() for part in (self.options.get("also") or "").split("|")
                 if part.strip()]
         sources = split_list(self.options.get("sources"))
@@ -134,7 +150,8 @@ class FaqDirective(SphinxDirective):
         if escalate or status == "policy-pending":
             badges = nodes.paragraph(classes=["kb-badges"])
             if escalate:
-                badges += badge(ESCALATE_BADGE, "escalate")
+                badges += badge(URGENCY_BADGES.get(urgency or "", ESCALATE_BADGE),
+                                f"escalate kb-badge-{urgency or 'escalate'}")
             if status == "policy-pending":
                 badges += badge(PENDING_BADGE, "pending")
             container += badges
@@ -143,6 +160,11 @@ class FaqDirective(SphinxDirective):
         answer = nodes.container(classes=["kb-faq-answer"])
         self.state.nested_parse(self.content, self.content_offset, answer)
         container += answer
+        if staff_note:
+            note = nodes.paragraph(classes=["kb-staff-note"])
+            note += nodes.strong(STAFF_LABEL, STAFF_LABEL)
+            note += nodes.Text(staff_note)
+            container += note
         answer_text = blocks_text(answer)
         if not answer_text:
             warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has an empty answer")
@@ -150,6 +172,11 @@ class FaqDirective(SphinxDirective):
 
         patient_facing = bool({"patient", "staff"} & set(audience))
         grade = readability.grade(answer_text) if answer_text else None
+        note_grade = readability.grade(staff_note) if staff_note else None
+        if note_grade is not None and note_grade > float(self.config.kb_max_grade):
+            warn(docname, lineno, "readability", f"FAQ entry {entry_id!r}: its :staff: note "
+                 f"reads at grade {note_grade:.1f}; staff-facing text must be at most "
+                 f"{float(self.config.kb_max_grade):g}")
         limit = float(self.config.kb_max_grade)
         if patient_facing and grade is not None and grade > limit:
             warn(docname, lineno, "readability", f"FAQ entry {entry_id!r} reads at grade "
@@ -169,6 +196,8 @@ class FaqDirective(SphinxDirective):
             "status": status,
             "lineno": lineno,
             "grade": grade,
+            "urgency": urgency if escalate else None,
+            "staff_note": staff_note,
         }
         domain = get_domain(self.env)
         domain.add_faq(docname, record)

@@ -85,6 +85,7 @@ def documents(app: Sphinx, domain: KBDomain) -> Iterator[Document]:
                 status=entry["status"], sources=tuple(entry["sources"]),
                 signs=tuple(entry["signs"]), also=tuple(entry.get("also", ())), page=docname,
                 source_file=f"{relpath}:{entry['lineno']}", grade=entry["grade"],
+                urgency=entry.get("urgency"), staff_note=entry.get("staff_note", ""),
             )
         page_title = page["title"] if page else docname
         topic = page["topic"] if page and page["topic"] in topics else "general"

@@ -14,6 +14,12 @@ Kind = Literal["faq", "section"]
 KINDS: tuple[Kind, ...] = ("faq", "section")
 STATUSES = ("approved", "policy-pending")
 AUDIENCES = ("patient", "staff", "physician")
+# How soon an escalation entry's warning signs need a clinician, most urgent first, with
+# the action staff read out: the same words on the page, in search and on the leaflet.
+URGENCIES = {
+    "emergency": "Call emergency services now",
+    "same-day": "Pass to a clinician today",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class Document:
     page: str = ""  # docname of the page that holds it
     source_file: str = ""  # "docs/faq/sessions.md:12", for located reports
     grade: float | None = None  # Flesch-Kincaid grade of the text, measured at build time
+    urgency: str | None = None  # an escalation entry's level: a key of URGENCIES
+    staff_note: str = ""  # instructions for staff only: shown to staff, never copied out
 
     @property
     def patient_facing(self) -> bool:
@@ -64,6 +72,8 @@ class Document:
             page=str(data.get("page", "")),
             source_file=str(data.get("source_file", "")),
             grade=None if data.get("grade") is None else float(data["grade"]),
+            urgency=None if data.get("urgency") is None else str(data["urgency"]),
+            staff_note=str(data.get("staff_note", "")),
         )
 
 

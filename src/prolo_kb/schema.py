@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -87,6 +87,7 @@ def build_schema() -> fields.Schema:
         text=fields.TEXT(analyzer=stem, stored=True),
         also=fields.TEXT(analyzer=stem),
         signs=fields.TEXT(analyzer=stem),
+        staff=fields.TEXT(analyzer=stem),  # an FAQ entry's instruction for staff
         spell=fields.TEXT(analyzer=word_analyzer(), phrase=False),
         topic=fields.ID(stored=True),
         audience=fields.KEYWORD(stored=True, commas=True, lowercase=True),

@@ -99,7 +99,9 @@ class Hit:
             "url": self.doc.url,
             "score": round(self.score, 4),
             "escalate": self.doc.escalate,
+            "urgency": self.doc.urgency,
             "status": self.doc.status,
+            "staff_note": self.doc.staff_note or None,
         }
 
 
