@@ -39,7 +39,7 @@ from .report import warn
 from .text import blocks_text
 
 ESCALATE_BADGE = "Escalate: pass to a clinician"
-URGENCY_BADGES = {level: f"{level.replace('-', ' ').capitalize()}: {action}"
+URGENCY_BADGES = {level: f"{level.replace('-', ' ').capitalize()}: {action[0].lower()}{action[1:]}"
                   for level, action in URGENCIES.items()}
 STAFF_LABEL = "For staff: "
 _OPENING = re.compile(r"^:{3,}\{faq\}")

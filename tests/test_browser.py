@@ -24,11 +24,13 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx2 as httpx
 import pytest
+from conftest import BUILD
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
-SITE = REPO / "build" / "html"
-INDEX = REPO / "build" / "index"
+
+SITE = BUILD / "html"
+INDEX = BUILD / "index"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",

@@ -63,7 +63,7 @@ def test_rendering_badges_sources_cards_and_footer(app: SphinxTestApp) -> None:
     fever = faq[faq.index('id="faq-fever-after-injection"'):]
     fever = fever[:fever.index('id="faq-ibuprofen"')]
     assert "kb-faq-escalate" in faq
-    assert "Escalate: pass to a clinician" in fever
+    assert "Same day: pass to a clinician today" in fever
     assert re.search(r'<h3[^>]*kb-faq-question[^>]*>I have a fever', faq)
     pending = faq[faq.index('id="faq-ibuprofen"'):]
     assert "Clinic policy pending: ask a clinician" in pending
@@ -88,6 +88,7 @@ EXPECTED_WARNINGS = [
     ("faqs.md:44", "unknown topic 'astrology'"),
     ("faqs.md:53", "source 'nowhere-2020' is not on the references page"),
     ("faqs.md:62", "needs :signs:"),
+    ("faqs.md:62", "needs :urgency: emergency or same-day"),
     ("faqs.md:72", "has no :sources:"),
     ("faqs.md:80", "reads at grade"),
     ("nometa.md:1", "page metadata is missing topic, audience, last_reviewed"),

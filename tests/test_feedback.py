@@ -10,11 +10,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from conftest import BUILD
 from sphinx.testing.util import SphinxTestApp
 
 from prolo_kb.store import open_index
 
 REPO = Path(__file__).resolve().parents[1]
+
 LINK = re.compile(r'<a class="[^"]*kb-report[^"]*" href="(mailto:[^"]+)"[^>]*>'
                   r"Report a problem with this page</a>")
 
@@ -36,7 +38,7 @@ def test_every_real_page_has_one_report_link_naming_it(real_index: Path) -> None
     pages = open_index(real_index).manifest.pages
     assert len(pages) > 10
     for page in pages:
-        links = report_links(REPO / "build" / "html" / page.url)
+        links = report_links(BUILD / "html" / page.url)
         assert len(links) == 1, page.docname
         to, subject, body = links[0]
         assert to == address

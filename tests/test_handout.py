@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUILD
 from PIL import Image
 from sphinx.errors import ConfigError
 from sphinx.testing.util import SphinxTestApp
@@ -21,6 +22,7 @@ from indexer.handout import HandoutConfig, handout_html
 pytestmark = pytest.mark.sphinx
 
 REPO = Path(__file__).resolve().parents[1]
+
 LETTER = (612, 792)  # points
 
 
@@ -246,7 +248,7 @@ def test_real_handout_fits_two_pages_with_every_section(tmp_path: Path) -> None:
     conf = runpy.run_path(str(REPO / "docs" / "conf.py"))
     config = HandoutConfig.parse(conf.get("kb_handout"))
     assert config is not None, "docs/conf.py sets no kb_handout"
-    pdf = REPO / "build" / "html" / config.file
+    pdf = BUILD / "html" / config.file
     if not pdf.is_file():
         pytest.fail(f"no handout at {pdf}: run `make build` first")
     pages = pdf_pages(pdf)
@@ -266,5 +268,5 @@ def test_real_handout_fits_two_pages_with_every_section(tmp_path: Path) -> None:
     images = pdf_images(pdf, tmp_path / "png")
     assert len(images) == pages
     assert_looks_printed(images)
-    evidence = (REPO / "build" / "html" / "evidence.html").read_text(encoding="utf-8")
+    evidence = (BUILD / "html" / "evidence.html").read_text(encoding="utf-8")
     assert f'href="{config.file}"' in evidence
