@@ -31,6 +31,13 @@ kb_topics = {
 kb_audiences = ["patient", "staff", "physician"]
 # Term -> lay words, read by the glossary page and by the search (via the index).
 kb_glossary = "_data/glossary.yaml"
+# How staff and patients talk, read by the search (via the index): staff shorthand, the
+# context words that make a warning sign negated, past or hypothetical, clinicians' words.
+kb_language = {
+    "shorthand": "_data/shorthand.yaml",
+    "context": "_data/context.yaml",
+    "clinical": "_data/clinical-words.yaml",
+}
 # The page whose {reference} entries are the only sources content may cite.
 kb_references_doc = "references"
 # Where "report a problem with this page" mail goes.

@@ -20,7 +20,9 @@ from . import (
     config,
     domain,
     faq,
+    figures,
     glossary,
+    language,
     metadata,
     references,
     searchpage,
@@ -41,6 +43,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     callouts.setup(app)
     references.setup(app)
     glossary.setup(app)
+    figures.setup(app)
+    language.setup(app)
     metadata.setup(app)
     collect.setup(app)
     writer.setup(app)

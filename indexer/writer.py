@@ -24,6 +24,7 @@ from prolo_kb.store import write_index
 
 from .domain import KBDomain, get_domain
 from .glossary import GlossaryError, glossary_path, load_glossary
+from .language import language_of
 from .report import warn
 
 logger = logging.getLogger("prolo_kb")
@@ -177,7 +178,7 @@ def write_search_index(app: Sphinx, exception: BaseException | None) -> None:
     try:
         manifest = write_index(
             target, documents(app, domain), pages=pages(app, domain), glossary=glossary,
-            sources=sources, source_hash=source_hash(app.env),
+            language=language_of(app), sources=sources, source_hash=source_hash(app.env),
             on_wait=lambda: logger.info(f"search index: another build is writing {target}; "
                                         "waiting for it to finish"),
         )

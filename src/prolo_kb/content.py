@@ -131,3 +131,46 @@ class GlossaryTerm:
             definition=str(data.get("definition", "")),
             lay=tuple(str(x) for x in data.get("lay", ())),
         )
+
+
+@dataclass(frozen=True)
+class Language:
+    """How staff and patients talk, as data from docs/_data (read by the search).
+
+    ``shorthand``: staff abbreviations and what they stand for ("pt" -> "patient");
+    ``context``: ConText trigger phrases by category ("negated", "historical",
+    "hypothetical") and direction ("before" a sign, "after" it);
+    ``terminators``: words that end a trigger's scope;
+    ``clinical``: words that mark a query as a clinician's.
+    """
+
+    shorthand: dict[str, str] = field(default_factory=dict)
+    context: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    terminators: tuple[str, ...] = ()
+    clinical: tuple[str, ...] = ()
+    # (entry id, °F, °C): a temperature at or above these is that entry's fever sign
+    fever_reading: tuple[str, float, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "shorthand": dict(self.shorthand),
+            "context": {kind: {way: list(p) for way, p in ways.items()}
+                        for kind, ways in self.context.items()},
+            "terminators": list(self.terminators),
+            "clinical": list(self.clinical),
+            "fever_reading": list(self.fever_reading) if self.fever_reading else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Language:
+        return cls(
+            shorthand={str(k): str(v) for k, v in data.get("shorthand", {}).items()},
+            context={str(kind): {str(way): tuple(str(p) for p in phrases)
+                                 for way, phrases in ways.items()}
+                     for kind, ways in data.get("context", {}).items()},
+            terminators=tuple(str(t) for t in data.get("terminators", ())),
+            clinical=tuple(str(c) for c in data.get("clinical", ())),
+            fever_reading=(None if not data.get("fever_reading") else (
+                str(data["fever_reading"][0]), float(data["fever_reading"][1]),
+                float(data["fever_reading"][2]))),
+        )

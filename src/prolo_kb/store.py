@@ -29,9 +29,10 @@ from typing import Any, NamedTuple
 from whoosh import index as windex
 from whoosh.index import Index
 
-from .content import Document, GlossaryTerm, PageMeta
+from .content import Document, GlossaryTerm, Language, PageMeta
 from .errors import IndexUnavailable
 from .schema import SCHEMA_VERSION, analyze, build_schema
+from .signs import sign_words
 from .terms import telling
 
 MANIFEST = "manifest.json"
@@ -54,8 +55,12 @@ class Manifest:
     # Analysed at build time, so that opening an index stems nothing:
     # each glossary term's wordings (the term, then its lay words) as stems,
     synonyms: tuple[tuple[tuple[str, ...], ...], ...] = ()
-    # each escalation entry's warning signs: (entry id, phrase, its stems),
+    # each escalation entry's warning signs: (entry id, phrase, its sign words), and the
+    # entry's urgency,
     signs: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    urgency: dict[str, str] = field(default_factory=dict)
+    # how staff and patients talk (shorthand, context triggers, clinical words),
+    language: Language = field(default_factory=Language)
     # and how telling each stem of the questions and their other wordings is.
     telling: dict[str, float] = field(default_factory=dict)
 
@@ -71,6 +76,8 @@ class Manifest:
             "files": self.files,
             "synonyms": [[list(w) for w in group] for group in self.synonyms],
             "signs": [[doc_id, phrase, list(stems)] for doc_id, phrase, stems in self.signs],
+            "urgency": self.urgency,
+            "language": self.language.to_dict(),
             "telling": self.telling,
         }
 
@@ -89,6 +96,8 @@ class Manifest:
                            for group in data["synonyms"]),
             signs=tuple((str(doc_id), str(phrase), tuple(str(s) for s in stems))
                         for doc_id, phrase, stems in data["signs"]),
+            urgency={str(k): str(v) for k, v in data["urgency"].items()},
+            language=Language.from_dict(data["language"]),
             telling={str(k): float(v) for k, v in data["telling"].items()},
         )
 
@@ -140,6 +149,7 @@ def write_index(
     *,
     pages: Iterable[PageMeta] = (),
     glossary: Iterable[GlossaryTerm] = (),
+    language: Language | None = None,
     sources: dict[str, str] | None = None,
     source_hash: str = "",
     procs: int = 1,
@@ -159,7 +169,8 @@ def write_index(
         previous = _live_names(target)  # readers may still be on it: keep it one more round
         try:
             manifest = _write_version(new_dir, documents, pages=tuple(pages),
-                                      glossary=tuple(glossary), sources=sources or {},
+                                      glossary=tuple(glossary),
+                                      language=language or Language(), sources=sources or {},
                                       source_hash=source_hash, procs=procs,
                                       progress=progress)
             _swap_in(target, new_dir)
@@ -176,6 +187,7 @@ def _write_version(
     *,
     pages: tuple[PageMeta, ...],
     glossary: tuple[GlossaryTerm, ...],
+    language: Language,
     sources: dict[str, str],
     source_hash: str,
     procs: int,
@@ -188,6 +200,7 @@ def _write_version(
     writer = ix.writer(**writer_args)
     counts = {"faq": 0, "section": 0}
     signs: list[tuple[str, str, tuple[str, ...]]] = []
+    urgency: dict[str, str] = {}
     wording_stems: set[str] = set()
     try:
         for n, doc in enumerate(documents, start=1):
@@ -195,7 +208,8 @@ def _write_version(
             writer.add_document(**document_fields(doc, wordings))
             counts[doc.kind] += 1
             if doc.escalate:
-                signs.extend((doc.id, phrase, tuple(analyze(phrase))) for phrase in doc.signs)
+                signs.extend((doc.id, phrase, sign_words(phrase)) for phrase in doc.signs)
+                urgency[doc.id] = doc.urgency or "same-day"
             wording_stems.update(*wordings)
             if progress is not None and n % 1000 == 0:
                 progress(n)
@@ -219,6 +233,8 @@ def _write_version(
         files=files,
         synonyms=tuple(tuple(tuple(analyze(w)) for w in (g.term, *g.lay)) for g in glossary),
         signs=tuple(signs),
+        urgency=urgency,
+        language=language,
         telling=weights,
     )
     tmp = new_dir / f"{MANIFEST}.tmp"

@@ -1,0 +1,151 @@
+"""How people talk, as data: staff shorthand, ConText triggers and clinical words.
+
+``kb_language`` in conf.py names the YAML files (relative to the source directory)::
+
+    kb_language = {
+        "shorthand": "_data/shorthand.yaml",    # - {short: pt, means: patient}
+        "context": "_data/context.yaml",        # negated/historical/hypothetical triggers
+        "clinical": "_data/clinical-words.yaml",  # words of a clinician's question
+    }
+
+They are read and checked here (a malformed file is a located ``kb.language`` warning) and
+reach the search through the index manifest as one :class:`prolo_kb.content.Language`.
+Also checked: a warning sign (``:signs:``) must keep the words that make it a sign; a
+phrase of several words that the search's analysis shrinks to one word ("can't get air
+in" -> "air") would fire on any question using that word.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+from prolo_kb.content import Language
+from prolo_kb.signs import sign_words
+
+from .domain import get_domain
+from .report import warn
+
+logger = logging.getLogger("prolo_kb")
+CONTEXT_KINDS = ("negated", "historical", "hypothetical")
+DIRECTIONS = ("before", "after")
+
+
+class LanguageError(ValueError):
+    """A language data file is missing or malformed (the message says where)."""
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LanguageError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise LanguageError(f"{where}: not valid YAML") from None
+
+
+def _phrases(path: Path, what: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
+        raise LanguageError(f"{path}: {what} must be a list of words or phrases")
+    return tuple(" ".join(p.lower().split()) for p in value)
+
+
+def load_shorthand(path: Path) -> dict[str, str]:
+    raw = _read(path) or []
+    if not isinstance(raw, list):
+        raise LanguageError(f"{path}: shorthand must be a list of {{short, means}}")
+    out: dict[str, str] = {}
+    for n, item in enumerate(raw, start=1):
+        if not (isinstance(item, dict) and isinstance(item.get("short"), str)
+                and isinstance(item.get("means"), str) and item["means"].strip()):
+            raise LanguageError(f"{path}: entry {n} needs 'short' and 'means'")
+        short = item["short"].strip().lower()
+        if short in out:
+            raise LanguageError(f"{path}: shorthand {short!r} appears twice")
+        out[short] = " ".join(item["means"].split())
+    return out
+
+
+Context = tuple[dict[str, dict[str, tuple[str, ...]]], tuple[str, ...],
+                tuple[str, float, float] | None]
+
+
+def load_context(path: Path) -> Context:
+    """Triggers by category and direction, terminators, and the fever reading."""
+    raw = _read(path)
+    if not isinstance(raw, dict):
+        raise LanguageError(f"{path}: context must map {', '.join(CONTEXT_KINDS)} and "
+                            "terminators")
+    context: dict[str, dict[str, tuple[str, ...]]] = {}
+    for kind in CONTEXT_KINDS:
+        ways = raw.get(kind) or {}
+        if not isinstance(ways, dict) or set(ways) - set(DIRECTIONS):
+            raise LanguageError(f"{path}: {kind} must have 'before' and/or 'after' lists")
+        context[kind] = {way: _phrases(path, f"{kind}.{way}", ways[way])
+                         for way in DIRECTIONS if way in ways}
+    fever = raw.get("fever_reading")
+    reading = None
+    if fever is not None:
+        try:
+            reading = (str(fever["entry"]), float(fever["fahrenheit"]), float(fever["celsius"]))
+        except (TypeError, KeyError, ValueError):
+            raise LanguageError(f"{path}: fever_reading needs entry, fahrenheit and "
+                                "celsius") from None
+    return context, _phrases(path, "terminators", raw.get("terminators") or []), reading
+
+
+def load_language(srcdir: Path, files: dict[str, str]) -> Language:
+    """Read the files named in ``kb_language``; raises :class:`LanguageError`."""
+    unknown = set(files) - {"shorthand", "context", "clinical"}
+    if unknown:
+        raise LanguageError(f"kb_language: unknown key(s) {', '.join(sorted(unknown))}")
+    shorthand: dict[str, str] = {}
+    context: dict[str, dict[str, tuple[str, ...]]] = {}
+    terminators: tuple[str, ...] = ()
+    clinical: tuple[str, ...] = ()
+    fever = None
+    if files.get("shorthand"):
+        shorthand = load_shorthand(srcdir / files["shorthand"])
+    if files.get("context"):
+        context, terminators, fever = load_context(srcdir / files["context"])
+    if files.get("clinical"):
+        path = srcdir / files["clinical"]
+        clinical = _phrases(path, "clinical words", _read(path) or [])
+    return Language(shorthand=shorthand, context=context, terminators=terminators,
+                    clinical=clinical, fever_reading=fever)
+
+
+def language_of(app: Sphinx) -> Language:
+    """The build's language data; an empty one (and a warning) if a file is broken."""
+    try:
+        return load_language(Path(app.srcdir), dict(app.config.kb_language))
+    except LanguageError as exc:
+        logger.warning(str(exc), type="kb", subtype="language")
+        return Language()
+
+
+def check_signs(app: Sphinx, env: BuildEnvironment) -> None:
+    """Warn (file and line) about a sign phrase of several words that shrinks to one."""
+    domain = get_domain(env)
+    for docname in sorted(domain.faqs):
+        for entry in domain.faqs[docname]:
+            for phrase in entry["signs"]:
+                typed = phrase.split()
+                kept = sign_words(phrase)
+                if len(typed) > 1 and len(kept) < 2:
+                    warn(docname, entry["lineno"], "faq",
+                         f"warning sign {phrase!r} of entry {entry['id']!r} shrinks to "
+                         f"{' '.join(kept) or 'nothing'!r}: it would fire on any question "
+                         "using that word; keep the words that make it a sign")
+
+
+def setup(app: Sphinx) -> None:
+    app.add_config_value("kb_language", {}, "env", types=[dict])
+    app.connect("env-check-consistency", check_signs)

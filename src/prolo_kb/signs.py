@@ -1,0 +1,243 @@
+"""Warning signs in what the caller said, and whether the caller reports them now.
+
+A sign is found in the typed words (after typo correction and shorthand, never after
+glossary expansion): every word of a ``:signs:`` phrase, stemmed, close together within
+one clause. Then the ConText idea of clinical NLP (Harkema et al. 2009) decides whether
+it is asserted: a sign inside the scope of a trigger phrase is *negated* ("no fever"),
+*historical* ("had a fever last month", "before my first visit") or *hypothetical* ("what's
+the chance of infection", "worried about fever"), and so only mentioned. Anything else is
+asserted: an unclear context counts as a report, because a missed warning is worse than a
+false alarm. Another person as the subject ("my husband can't breathe") is still a report.
+
+A temperature reading at or above the fever threshold ("102 degrees", "temp 38.5") is the
+fever sign, said in numbers.
+
+The trigger phrases, terminators and threshold are data (docs/_data/context.yaml, via the
+index manifest); this module only knows how to apply them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from .schema import clinical_stem
+
+# Words that carry nothing of a sign: "pain in my arm" is the sign "pain arm". Verbs like
+# "can't", "feel" and "get" are kept where they are part of the sign ("can't breathe").
+FILLERS = frozenset({
+    "a", "an", "the", "my", "his", "her", "their", "our", "your", "its", "it", "is", "are",
+    "am", "was", "were", "be", "been", "being", "i", "im", "me", "he", "she", "they", "we",
+    "you", "of", "to", "in", "on", "at", "up", "and", "or", "has", "have", "had", "got", "get",
+    "gets", "getting", "this", "that", "there", "some", "very", "really", "just",
+})
+CLAUSE_END = frozenset(".;:?!")
+LIST_WORDS = frozenset({"or", "and", "nor", "any", "no", "a", "an"})
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[.;:?!,]")
+_CANNOT = re.compile(r"\bcan ?not\b")
+_APOSTROPHE = re.compile(r"['\u2019\u2018`]")
+_TEMPERATURE_WORDS = frozenset({"temp", "temperature", "degrees", "degree", "deg", "f", "c",
+                                "fever", "thermometer", "celsius", "fahrenheit"})
+CATEGORIES = ("negated", "historical", "hypothetical")
+
+
+def normalise(text: str) -> str:
+    """Lower case, apostrophes dropped ("can't" -> "cant"), "can not" -> "cant"."""
+    text = _APOSTROPHE.sub("", text.lower()).replace("°", " degrees ")
+    return _CANNOT.sub("cant", text)
+
+
+def tokens(text: str) -> list[str]:
+    """Words, numbers and clause punctuation of ``text``, normalised."""
+    return _TOKEN.findall(normalise(text))
+
+
+def sign_words(phrase: str) -> tuple[str, ...]:
+    """The stems that make a phrase a sign: fillers dropped, each word stemmed."""
+    return tuple(clinical_stem(w) for w in tokens(phrase)
+                 if w.isalpha() and w not in FILLERS)
+
+
+class Sign(NamedTuple):
+    """A sign phrase of an escalation entry, as the detector matches it."""
+
+    doc_id: str
+    phrase: str  # as the entry writes it
+    stems: tuple[str, ...]
+
+
+class Found(NamedTuple):
+    """A sign found in the query."""
+
+    sign: Sign
+    words: str  # the caller's own words that said it
+    context: str  # "asserted" or one of CATEGORIES
+    trigger: str  # the trigger phrase that put it in context ("" when asserted)
+
+
+class FeverReading(NamedTuple):
+    """Temperatures at or above these are the fever sign of entry ``doc_id``."""
+
+    doc_id: str
+    fahrenheit: float
+    celsius: float
+
+
+class _Trigger(NamedTuple):
+    category: str
+    start: int
+    end: int  # exclusive
+    scope: tuple[int, int]  # token positions it covers, end exclusive
+
+
+class SignDetector:
+    """Finds the signs a query describes and the context each is in."""
+
+    def __init__(self, signs: Iterable[Sign], context: Mapping[str, Mapping[str, Sequence[str]]],
+                 terminators: Iterable[str] = (), fever: FeverReading | None = None) -> None:
+        self.signs = [s for s in signs if s.stems]
+        self._by_stem: dict[str, list[Sign]] = {}
+        for sign in self.signs:
+            self._by_stem.setdefault(min(sign.stems), []).append(sign)
+        self._triggers = [(category, way, tuple(tokens(phrase)))
+                          for category in CATEGORIES
+                          for way, phrases in context.get(category, {}).items()
+                          for phrase in phrases]
+        self._terminators = [tuple(tokens(t)) for t in terminators]
+        self.fever = fever
+
+    def detect(self, text: str) -> list[Found]:
+        """Every sign in ``text``, each once, asserted ones first (in index order)."""
+        toks = tokens(text)
+        stems = [clinical_stem(t) if t.isalpha() else t for t in toks]
+        content = [i for i, t in enumerate(toks) if t.isalpha() and t not in FILLERS]
+        found: dict[Sign, Found] = {}
+        matches = list(self._matches(toks, stems, content))
+        triggers = self._find_triggers(toks, {p for _, span in matches for p in span})
+        for sign, span in matches:
+            words = " ".join(toks[min(span):max(span) + 1])
+            context, trigger = self._context(span, triggers, toks)
+            seen = found.get(sign)
+            if seen is None or (seen.context != "asserted" and context == "asserted"):
+                found[sign] = Found(sign, words, context, trigger)
+        order = {s: n for n, s in enumerate(self.signs)}
+        return sorted(found.values(),
+                      key=lambda f: (f.context != "asserted", order.get(f.sign, -1)))
+
+    # -- finding signs -------------------------------------------------------------------
+
+    def _matches(self, toks: list[str], stems: list[str],
+                 content: list[int]) -> Iterable[tuple[Sign, tuple[int, ...]]]:
+        """(sign, token positions) for each place a sign's stems occur close together
+        within a clause: all of them within its length plus two content words."""
+        where: dict[str, list[int]] = {}
+        for n, i in enumerate(content):
+            where.setdefault(stems[i], []).append(n)
+        clause = _clauses(toks)
+        for stem in list(where):
+            for sign in self._by_stem.get(stem, ()):
+                if not all(s in where for s in sign.stems):
+                    continue
+                window = len(sign.stems) + 2
+                for first in where[sign.stems[0]]:
+                    span = []
+                    for s in sign.stems:
+                        near = [n for n in where[s] if abs(n - first) < window]
+                        if not near:
+                            break
+                        span.append(min(near, key=lambda n: abs(n - first)))
+                    else:
+                        positions = tuple(content[n] for n in span)
+                        if len({clause[p] for p in positions}) == 1:
+                            yield sign, positions
+        if self.fever is not None:
+            yield from self._readings(toks)
+
+    def _readings(self, toks: list[str]) -> Iterable[tuple[Sign, tuple[int, ...]]]:
+        """A temperature at or above the fever threshold, with a temperature word near."""
+        fever = self.fever
+        assert fever is not None
+        for i, tok in enumerate(toks):
+            if not tok[0].isdigit():
+                continue
+            value = float(tok)
+            near = set(toks[max(0, i - 3):i + 3])
+            if not near & _TEMPERATURE_WORDS:
+                continue
+            if fever.fahrenheit <= value <= 110 or fever.celsius <= value <= 45:
+                yield Sign(fever.doc_id, "a temperature reading", ("°",)), (i,)
+
+    # -- context ---------------------------------------------------------------------------
+
+    def _find_triggers(self, toks: list[str], sign_positions: set[int]) -> list[_Trigger]:
+        found = []
+        ends = self._scope_ends(toks)
+        for category, way, words in self._triggers:
+            size = len(words)
+            for start in range(len(toks) - size + 1):
+                if tuple(toks[start:start + size]) != words:
+                    continue
+                end = start + size
+                if way == "before":
+                    scope = (end, self._forward(toks, end, ends, sign_positions))
+                else:
+                    scope = (self._backward(toks, start, ends), start)
+                found.append(_Trigger(category, start, end, scope))
+        return found
+
+    def _scope_ends(self, toks: list[str]) -> set[int]:
+        """Positions where a scope stops: clause punctuation and terminator words."""
+        ends = {i for i, t in enumerate(toks) if t in CLAUSE_END}
+        for words in self._terminators:
+            size = len(words)
+            ends.update(i for i in range(len(toks) - size + 1)
+                        if tuple(toks[i:i + size]) == words)
+        return ends
+
+    @staticmethod
+    def _forward(toks: list[str], start: int, ends: set[int], signs: set[int]) -> int:
+        """Where a forward scope ends. A comma ends it too, unless what follows up to the
+        next comma is only more signs ("no fever, chills or redness")."""
+        i = start
+        while i < len(toks):
+            if i in ends:
+                return i
+            if toks[i] == ",":
+                j = i + 1
+                while j < len(toks) and toks[j] != "," and j not in ends:
+                    j += 1
+                segment = range(i + 1, j)
+                if not segment or not all(p in signs or toks[p] in LIST_WORDS
+                                          or toks[p] in FILLERS for p in segment):
+                    return i
+            i += 1
+        return i
+
+    @staticmethod
+    def _backward(toks: list[str], start: int, ends: set[int]) -> int:
+        i = start - 1
+        while i >= 0 and i not in ends and toks[i] != ",":
+            i -= 1
+        return i + 1
+
+    @staticmethod
+    def _context(span: tuple[int, ...], triggers: list[_Trigger],
+                 toks: list[str]) -> tuple[str, str]:
+        low, high = min(span), max(span)
+        for trig in triggers:
+            if trig.start <= high and low < trig.end:
+                continue  # the trigger is part of the sign ("not feeling right")
+            if trig.scope[0] <= low and high < trig.scope[1]:
+                return trig.category, " ".join(toks[trig.start:trig.end])
+        return "asserted", ""
+
+
+def _clauses(toks: list[str]) -> list[int]:
+    """The clause number of each token (clause punctuation starts a new one)."""
+    out, n = [], 0
+    for tok in toks:
+        if tok in CLAUSE_END:
+            n += 1
+        out.append(n)
+    return out
