@@ -46,6 +46,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -112,6 +114,14 @@ TYPES = {
     ".inv": "application/octet-stream",
     ".pdf": "application/pdf",
 }
+# What typing produces on the way to a question (a blank box, only common words so far):
+# answered 200 with no hits and a message, not as an error. Other QueryErrors (a bad
+# limit, topic or audience, an overlong query) stay 400.
+_NOTHING_TO_SEARCH = ("nothing to search for", "the query has only common words")
+# Text files are sent compressed when the browser accepts it (the theme's CSS and JS are
+# most of a first visit); small answers are not worth it.
+GZIP_MINIMUM_BYTES = 500
+GZIP_LEVEL = 6
 _INLINE_SCRIPT = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
 _SRC_ATTR = re.compile(rb"\bsrc\s*=", re.I)
 
@@ -274,7 +284,7 @@ class KB:
     async def search(self, request: Request) -> Response:
         params = request.query_params
         q = params.get("q")
-        if q is None or not q.strip():
+        if q is None:
             raise HTTPError(400, "nothing to search for: give a question in the q parameter, "
                                  "e.g. /api/search?q=how+often+are+the+injections")
         raw_limit = params.get("limit") or str(DEFAULT_LIMIT)
@@ -290,7 +300,9 @@ class KB:
                 functools.partial(self._search, q, limit, topic, audience),
                 limiter=self.search_limiter)
         except QueryError as exc:
-            raise HTTPError(400, str(exc)) from None
+            if not str(exc).startswith(_NOTHING_TO_SEARCH):
+                raise HTTPError(400, str(exc)) from None
+            body = _empty_result(q, str(exc))
         except IndexUnavailable as exc:
             raise HTTPError(503, str(exc)) from None
         return Response(body, media_type="application/json",
@@ -348,6 +360,15 @@ class KB:
         if _not_modified(request, etag):
             return Response(status_code=304, headers=headers)
         return FileResponse(real, stat_result=info, media_type=content_type, headers=headers)
+
+
+def _empty_result(query: str, message: str) -> bytes:
+    """A search result with no hits that says why (see ``_NOTHING_TO_SEARCH``)."""
+    text = message[:1].upper() + message[1:]
+    return json.dumps({"query": query, "corrected": None, "total": 0, "hits": [],
+                       "warning_signs": [], "urgency": None, "action": None,
+                       "not_covered": False, "message": text},
+                      ensure_ascii=False).encode("utf-8")
 
 
 def _not_found_page() -> Response:
@@ -467,7 +488,9 @@ def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False
         Route("/api/{rest:path}", kb.api_not_found, methods=["GET", "HEAD"]),
         Route("/{path:path}", kb.static, methods=["GET", "HEAD"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={
+    app = Starlette(routes=routes, middleware=[
+        Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)],
+        exception_handlers={
         HTTPError: _http_error, HTTPException: _http_error, Exception: _internal_error})
     app.state.kb = kb
     return Guard(app, log_queries=log_queries)
