@@ -1,5 +1,10 @@
-"""Callout blocks: the plain-language ``summary`` that opens a page, and the
-"when to get help" ``care-card`` with at most three ``urgency`` levels."""
+"""Callout blocks: the plain-language ``summary`` that opens a page, the "when to get
+help" ``care-card`` with at most three ``urgency`` levels, and ``for-physicians``, the
+technical text of a page that patients and staff read too.
+
+Summaries and each urgency level are graded here (Flesch-Kincaid, ``kb_max_grade``); the
+rest of a page's body is graded section by section in :mod:`indexer.collect`, except what
+sits in a ``for-physicians`` block."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 from . import readability
+from .collect import reading_units
 from .domain import get_domain
 from .report import warn
 from .text import blocks_text
@@ -106,6 +112,31 @@ class UrgencyDirective(SphinxDirective):
         block += nodes.paragraph("", "", nodes.strong(label, label),
                                  classes=["kb-urgency-label"])
         self.state.nested_parse(self.content, self.content_offset, block)
+        # What the card tells a patient to do is read by patients: always graded.
+        text = "\n\n".join(unit for child in block.children[1:]
+                           for unit in reading_units(child))
+        grade = readability.grade(text) if text else None
+        limit = float(self.config.kb_max_grade)
+        if grade is not None and grade > limit:
+            warn(self.env.docname, self.lineno, "readability",
+                 f"care card level {level!r} reads at grade {grade:.1f}; what a care card "
+                 f"tells patients must be at most {limit:g}")
+        return [block]
+
+
+class ForPhysiciansDirective(SphinxDirective):
+    """``:::{for-physicians}``: technical text (trial details, evidence tables) on a page
+    that patients or staff read too. Shown as it is; left out of the reading-grade check
+    of the section around it, which still covers everything else in the section."""
+
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        block = nodes.container(classes=["kb-for-physicians"])
+        self.set_source_info(block)
+        self.state.nested_parse(self.content, self.content_offset, block)
+        if not block.children:
+            warn(self.env.docname, self.lineno, "readability", "for-physicians block is empty")
         return [block]
 
 
@@ -113,3 +144,4 @@ def setup(app: Sphinx) -> None:
     app.add_directive("summary", SummaryDirective)
     app.add_directive("care-card", CareCardDirective)
     app.add_directive("urgency", UrgencyDirective)
+    app.add_directive("for-physicians", ForPhysiciansDirective)
