@@ -48,8 +48,9 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check src indexer tests docs/conf.py
 	$(BIN)/mypy
 
-eval: build/index/manifest.json  ## search quality on the labelled queries: Recall@1/@3, MRR, misses
-	$(BIN)/python -m prolo_kb.evaluate tests/data/queries.tsv --index build/index
+eval: build/index/manifest.json  ## search quality: Recall@1/@3, MRR, not covered, warning-sign recall and false alarms
+	$(BIN)/python -m prolo_kb.evaluate tests/data/queries.tsv tests/data/fresh.tsv \
+		tests/data/signs.tsv --index build/index
 
 clean:  ## remove build output (keeps .venv)
 	rm -rf build .mypy_cache .ruff_cache .hypothesis

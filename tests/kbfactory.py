@@ -38,7 +38,7 @@ SAMPLE_DOCS = (
         "A dextrose solution. Dextrose is a kind of sugar.", topic="mechanism"),
     faq("fever-after-injection", "I have a fever after my injection. What should I do?",
         "Call the clinic today. A clinician must see you.", topic="side-effects",
-        escalate=True, signs=("fever", "chills", "high temperature")),
+        escalate=True, urgency="same-day", signs=("fever", "chills", "high temperature")),
     faq("pain-worse-after-injection", "Is it normal for pain to be worse after the injection?",
         "Yes, for a day or three. Pain may go up for 24 to 72 hours.", topic="side-effects"),
     faq("ibuprofen", "Can I take ibuprofen after the injections?",

@@ -34,8 +34,8 @@ def test_readable_output(sample_index: Path, capsys: pytest.CaptureFixture[str])
 def test_badges_are_printed(sample_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "search", "--index", str(sample_index), "fever")
     assert code == 0
-    assert "WARNING SIGN: fever - pass to a clinician" in out
-    assert "[ESCALATE: pass to a clinician]" in out
+    assert "SAME DAY: Pass to a clinician today - the caller said: fever" in out
+    assert "[ESCALATE: Pass to a clinician today]" in out
     code, out, _ = run(capsys, "search", "--index", str(sample_index), "ibuprofen")
     assert "[CLINIC POLICY PENDING: ask a clinician]" in out
 
@@ -82,11 +82,17 @@ def test_batch_json_lines(sample_index: Path, tmp_path: Path,
     queries.write_text("how often are the shots\n\nthe of\nfever\n", encoding="utf-8")
     code, out, _ = run(capsys, "search", "--index", str(sample_index), "--batch", str(queries))
     rows = [json.loads(line) for line in out.splitlines()]
-    assert code == 0
-    assert [r["query"] for r in rows] == ["how often are the shots", "the of", "fever"]
+    # One output line for each input line, the blank one too, so that line N answers
+    # line N; a line that could not be searched makes the exit code 2.
+    assert code == 2
+    assert [r["query"] for r in rows] == ["how often are the shots", "", "the of", "fever"]
     assert rows[0]["hits"][0]["id"] == "injection-interval"
-    assert "only common words" in rows[1]["error"]
-    assert rows[2]["hits"][0]["escalate"] is True
+    assert "nothing to search for" in rows[1]["error"]
+    assert "only common words" in rows[2]["error"]
+    assert rows[3]["hits"][0]["escalate"] is True and rows[3]["urgency"] == "same-day"
+    queries.write_text("how often are the shots\nfever\n", encoding="utf-8")
+    code, out, _ = run(capsys, "search", "--index", str(sample_index), "--batch", str(queries))
+    assert code == 0 and len(out.splitlines()) == 2
 
 
 def test_batch_unreadable_file(sample_index: Path, tmp_path: Path,
@@ -141,7 +147,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     assert not _color(_Tty())
     result = SearchEngine(sample_index).search("fever")
     coloured = format_result(result, color=True, width=80)
-    assert "\033[1;97;41m[ESCALATE: pass to a clinician]\033[0m" in coloured
+    assert "\033[1;97;41m[ESCALATE: Pass to a clinician today]\033[0m" in coloured
     assert "\033[" not in format_result(result, color=False, width=80)
 
 

@@ -18,12 +18,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from .content import URGENCIES
 from .errors import KBError
 
 if TYPE_CHECKING:
     from .search import SearchEngine, SearchResult
 
 INDEX_ENV = "PROLO_KB_INDEX"
+USAGE_ENV = "PROLO_KB_USAGE_DB"  # prolo_kb.usage.ENV_USAGE_DB (not imported: --help stays fast)
 _MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -66,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--topic", help="only this topic (e.g. side-effects)")
     search.add_argument("--audience", help="only entries for patient, staff or physician")
     search.add_argument("--batch", metavar="FILE",
-                        help="one query a line ('-' for standard input); JSON Lines out")
+                        help="one query a line ('-' for standard input); JSON Lines out, "
+                        "one line per input line")
+    search.add_argument("--explain", action="store_true",
+                        help="show why each hit ranked where it did, and what the query "
+                        "understanding did (corrections, shorthand, synonyms, signs)")
     _index_arg(search)
 
     export = sub.add_parser("export", help="every indexed document as JSON Lines")
@@ -80,13 +86,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     serve.add_argument("--log-queries", action="store_true",
                        help="log search queries (off by default: they may hold patient details)")
+    serve.add_argument("--usage-db", type=Path, default=None, metavar="FILE",
+                       help="record searches and answer events in this SQLite file, patient "
+                            f"details removed (default: ${USAGE_ENV}; off when unset)")
     _index_arg(serve)
 
     check = sub.add_parser("check", help="content health report for the content lead")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--soon-days", type=int, default=90,
                        help="report reviews due within this many days (default 90)")
+    check.add_argument("--usage-db", type=Path, action="append", default=None,
+                       metavar="FILE", help="also say what staff could not find (a usage "
+                       "file of `serve --usage-db`; repeat for several)")
     _index_arg(check)
+
+    gaps = sub.add_parser("gaps", help="what staff searched for and could not find",
+                          description="The content lead's report from the usage files "
+                          "that `prolo-kb serve --usage-db FILE` records (several files, "
+                          "one per server, are merged).")
+    gaps.add_argument("--usage-db", type=Path, nargs="+", action="extend", default=None,
+                      metavar="FILE", help=f"usage file(s) (default: ${USAGE_ENV})")
+    gaps.add_argument("--days", type=int, default=30, help="the last N days (default 30)")
+    gaps.add_argument("--limit", type=int, default=20, help="rows per list (default 20)")
+    gaps.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -119,14 +141,42 @@ def plain_snippet(snippet: str, style: _Style) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+def format_explain(result: SearchResult) -> str:
+    """What the query understanding did and each hit's factors, for content authors."""
+    info = result.explain or {}
+    lines = ["", "Why these results:", f"  searched as: {info.get('searched', '')}"]
+    for typed, used in (info.get("corrections") or {}).items():
+        lines.append(f"  corrected: {typed} -> {used}")
+    if info.get("shorthand"):
+        lines.append(f"  shorthand spelt out: {', '.join(info['shorthand'])}")
+    for concept in info.get("concepts", []):
+        synonyms = f" (also: {', '.join(concept['synonyms'])})" if concept["synonyms"] else ""
+        lines.append(f"  concept {concept['typed']!r} weight {concept['weight']}{synonyms}")
+    if info.get("unknown_words"):
+        lines.append(f"  words no entry uses: {', '.join(info['unknown_words'])}")
+    for sign in info.get("signs", []):
+        why = f" ({sign['trigger']!r})" if sign["trigger"] else ""
+        lines.append(f"  sign {sign['words']!r} -> {sign['entry']}: {sign['context']}{why}")
+    lines.append(f"  best hit holds {info.get('covered', 0):.0%} of the query "
+                 f"(not covered below {info.get('not_covered_below', 0):.0%})")
+    for n, hit in enumerate(result.hits, start=1):
+        factors = ", ".join(f"{k} x{v:g}" for k, v in (hit.explain or {}).items())
+        lines.append(f"  {n:>2}. {hit.doc.id}: {hit.score:.3f} = base x {factors or 'nothing'}")
+    return "\n".join(lines)
+
+
 def format_result(result: SearchResult, *, color: bool, width: int) -> str:
     style = _Style(color)
     lines: list[str] = []
     if result.corrected:
         lines.append(f"Showing results for: {style(result.corrected, '1')}")
-    if result.warning_signs:
-        lines.append(style(" WARNING SIGN: " + ", ".join(result.warning_signs)
-                           + " - pass to a clinician ", "1;97;41"))
+    if result.urgency:
+        lines.append(style(f" {result.urgency.upper().replace('-', ' ')}: {result.action}"
+                           f" - the caller said: {', '.join(result.warning_signs)} ",
+                           "1;97;41"))
+    if result.not_covered:
+        lines.append(style("Not covered by the knowledge base - pass the question to the "
+                           "front desk or a clinician. Related entries:", "1;33"))
     if not result.hits:
         lines.append("No results. Try other words, or ask a clinician.")
         return "\n".join(lines)
@@ -137,7 +187,8 @@ def format_result(result: SearchResult, *, color: bool, width: int) -> str:
         doc = hit.doc
         badges = []
         if doc.escalate:
-            badges.append(style("[ESCALATE: pass to a clinician]", "1;97;41"))
+            action = URGENCIES.get(doc.urgency or "", "Pass to a clinician")
+            badges.append(style(f"[ESCALATE: {action}]", "1;97;41"))
         if doc.status == "policy-pending":
             badges.append(style("[CLINIC POLICY PENDING: ask a clinician]", "1;30;43"))
         kind = "FAQ" if doc.kind == "faq" else "Page"
@@ -181,25 +232,27 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.batch:
         if args.query:
             raise UsageError("give queries either as arguments or with --batch, not both")
-        for line in _queries(args.batch):
-            if not line.strip():
-                continue
+        failed = False
+        for line in _queries(args.batch):  # one output line for each input line
             try:
                 record = engine.search(line, **options).to_json()
             except QueryError as exc:
                 record = {"query": line, "error": str(exc)}
-            print(json.dumps(record, ensure_ascii=False))
-        return 0
+                failed = True
+            print(json.dumps(record, ensure_ascii=False), flush=False)
+        return 2 if failed else 0
     text = " ".join(args.query)
     if not text.strip():
         raise UsageError("nothing to search for: give a question, e.g. "
                          "prolo-kb search how often are the injections")
-    result = engine.search(text, **options)
+    result = engine.search(text, explain=args.explain, **options)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
     else:
         width = shutil.get_terminal_size((100, 24)).columns
         print(format_result(result, color=_color(sys.stdout), width=width))
+        if args.explain:
+            print(format_explain(result))
     return 0 if result.hits else 1
 
 
@@ -218,17 +271,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     index = args.index or default_index()
     site = args.site or index.parent / "html"
     return serve(index=index, site=site, host=args.host, port=args.port,
-                 workers=args.workers, log_queries=args.log_queries)
+                 workers=args.workers, log_queries=args.log_queries,
+                 usage_db=args.usage_db or os.environ.get(USAGE_ENV) or None)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .health import run_check
 
     return run_check(args.index or default_index(), as_json=args.json,
-                     soon_days=args.soon_days)
+                     soon_days=args.soon_days, usage_dbs=args.usage_db or ())
 
 
-COMMANDS = {"search": cmd_search, "export": cmd_export, "serve": cmd_serve, "check": cmd_check}
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from .gaps import run_gaps
+
+    paths = args.usage_db or ([Path(os.environ[USAGE_ENV])] if os.environ.get(USAGE_ENV)
+                              else [])
+    if args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    return run_gaps(paths, days=args.days, as_json=args.json, limit=args.limit)
+
+
+COMMANDS = {"search": cmd_search, "export": cmd_export, "serve": cmd_serve, "check": cmd_check,
+            "gaps": cmd_gaps}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 
 from whoosh.reading import IndexReader
 
+from .model import MODEL
 from .terms import TermTable
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-WORDING_TIEBREAK = 0.1  # what a concept's other matched wordings add to the best one
+WORDING_TIEBREAK = MODEL.wording_tiebreak  # what a concept's other wordings add
 
 # A concept: its wordings (stems) with the boost each counts with, the typed one first.
 Concept = Sequence[tuple[tuple[str, ...], float]]

@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -83,7 +83,7 @@ def build_schema() -> fields.Schema:
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         kind=fields.ID(stored=True),
-        title=fields.TEXT(analyzer=stem, stored=True, field_boost=2.5),
+        title=fields.TEXT(analyzer=stem, stored=True),  # weights: prolo_kb.model
         text=fields.TEXT(analyzer=stem, stored=True),
         also=fields.TEXT(analyzer=stem),
         signs=fields.TEXT(analyzer=stem),

@@ -38,7 +38,8 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[.;:?!,]")
 _CANNOT = re.compile(r"\bcan ?not\b")
 _APOSTROPHE = re.compile(r"['\u2019\u2018`]")
 _TEMPERATURE_WORDS = frozenset({"temp", "temperature", "degrees", "degree", "deg", "f", "c",
-                                "fever", "thermometer", "celsius", "fahrenheit"})
+                                "fever", "thermometer", "celsius", "fahrenheit", "running",
+                                "ran", "runs", "hot", "febrile"})
 CATEGORIES = ("negated", "historical", "hypothetical")
 
 
@@ -130,7 +131,7 @@ class SignDetector:
     def _matches(self, toks: list[str], stems: list[str],
                  content: list[int]) -> Iterable[tuple[Sign, tuple[int, ...]]]:
         """(sign, token positions) for each place a sign's stems occur close together
-        within a clause: all of them within its length plus two content words."""
+        within a clause: all of them within its length plus four content words."""
         where: dict[str, list[int]] = {}
         for n, i in enumerate(content):
             where.setdefault(stems[i], []).append(n)
@@ -139,7 +140,7 @@ class SignDetector:
             for sign in self._by_stem.get(stem, ()):
                 if not all(s in where for s in sign.stems):
                     continue
-                window = len(sign.stems) + 2
+                window = len(sign.stems) + 4
                 for first in where[sign.stems[0]]:
                     span = []
                     for s in sign.stems:
@@ -163,7 +164,9 @@ class SignDetector:
                 continue
             value = float(tok)
             near = set(toks[max(0, i - 3):i + 3])
-            if not near & _TEMPERATURE_WORDS:
+            # "101.3" with a decimal in the fever range is a reading on its own
+            decimal = "." in tok and fever.fahrenheit <= value < 108
+            if not near & _TEMPERATURE_WORDS and not decimal:
                 continue
             if fever.fahrenheit <= value <= 110 or fever.celsius <= value <= 45:
                 yield Sign(fever.doc_id, "a temperature reading", ("°",)), (i,)

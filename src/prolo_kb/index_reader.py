@@ -1,0 +1,162 @@
+"""The one place the runtime reads the Whoosh index.
+
+:class:`KBIndex` wraps one open index version: a Whoosh searcher per thread, the cached
+term statistics and postings (:mod:`prolo_kb.terms`), stored documents, the term
+dictionary for spelling, and phrase queries. :func:`reading` turns an error raised inside
+Whoosh (a damaged segment) into :class:`IndexUnavailable` with a one-line fix; any other
+exception is a bug in our code and surfaces as one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import NamedTuple
+
+from whoosh import scoring
+from whoosh.query import Or, Phrase
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from .content import Document
+from .errors import IndexUnavailable
+from .lru import LRU
+from .model import MODEL
+from .schema import analyze
+from .store import OpenIndex, open_index
+from .terms import TermTable
+
+CACHED_DOCUMENTS = 8192
+
+
+def _from_whoosh(tb: TracebackType | None) -> bool:
+    """Whether the exception passed through Whoosh's code (an index read failed)."""
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if name == "whoosh" or name.startswith("whoosh."):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Report a failure inside Whoosh as a damaged index; let every other error through."""
+    try:
+        yield
+    except IndexUnavailable:
+        raise
+    except Exception as exc:
+        if not _from_whoosh(exc.__traceback__):
+            raise
+        raise IndexUnavailable(
+            f"the search index at {path} cannot be read ({type(exc).__name__}); "
+            "run `make build` to rebuild it"
+        ) from None
+
+
+class Stored(NamedTuple):
+    doc: Document
+    wordings: tuple[frozenset[str], ...]  # stems of the question (title), then the others
+
+
+class KBIndex:
+    """One open index version, safe to share by threads."""
+
+    def __init__(self, opened: OpenIndex, glossary_words: frozenset[str]) -> None:
+        self.opened = opened
+        self.path = opened.path
+        self.glossary_words = glossary_words  # known words even where no entry uses them
+        self._local = threading.local()
+        with reading(opened.path):
+            reader = self.reader()
+            self.terms = TermTable(reader, opened.manifest.telling)
+            self.topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
+            self.audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
+        self._documents: LRU[int, Stored] = LRU(CACHED_DOCUMENTS)
+
+    @classmethod
+    def open(cls, path: Path) -> KBIndex:
+        opened = open_index(path)
+        glossary = opened.manifest.glossary
+        words = frozenset(w.lower() for g in glossary for p in (g.term, *g.lay)
+                          for w in p.split() if w.isalpha())
+        return cls(opened, words)
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher (BM25 constants of the model, for phrase queries)."""
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        if searcher is None:
+            b = {f"{name}_B": value for name, value in MODEL.b.items()}
+            searcher = self.opened.index.searcher(
+                weighting=scoring.BM25F(B=MODEL.default_b, K1=MODEL.k1, **b))
+            self._local.searcher = searcher
+        return searcher
+
+    def reader(self) -> IndexReader:
+        reader: IndexReader = self.searcher().reader()
+        return reader
+
+    def document(self, docnum: int) -> Stored:
+        """A document and the stems of its wordings, decoded once."""
+
+        def read() -> Stored:
+            stored = self.reader().stored_fields(docnum)
+            return Stored(Document.from_dict(json.loads(stored["data"])),
+                          tuple(frozenset(w) for w in json.loads(stored["wordings"])))
+
+        return self._documents.get(docnum, read)
+
+    def document_by_id(self, doc_id: str) -> Document | None:
+        stored = self.searcher().document(id=doc_id)
+        return None if stored is None else Document.from_dict(json.loads(stored["data"]))
+
+    def phrase(self, stems: tuple[str, ...]) -> Mapping[int, float]:
+        """The documents holding a quoted phrase in the question or the text."""
+        if len(stems) == 1:
+            return self.terms.scores(self.reader(), stems[0])
+        weights = MODEL.field_weights
+        query = Or([Phrase("title", list(stems), boost=weights["title"]),
+                    Phrase("text", list(stems), boost=weights["text"])])
+        return dict(self.searcher().search(query, limit=None, optimize=False).items())
+
+    # -- spelling ---------------------------------------------------------------------------
+
+    def known(self, word: str) -> bool:
+        """Known as typed, or another form of a known word ("hurts" for "hurt"); asked
+        of the term dictionary, so opening an index loads no vocabulary."""
+        if word in self.glossary_words:
+            return True
+        reader = self.reader()
+        if self.terms.frequency(reader, "spell", word):
+            return True
+        stems = analyze(word)
+        return bool(stems) and all(self.terms.fields_with(reader, stem) for stem in stems)
+
+    def nearest(self, word: str) -> str | None:
+        """The closest known word: fewest edits, then the most common. Bounded: the
+        first letter must match, one edit for short words, two from nine letters."""
+        reader = self.reader()
+        max_edits = 1 if len(word) < 9 else 2
+        for edits in range(1, max_edits + 1):
+            candidates = set(reader.terms_within("spell", word, edits, prefix=1))
+            candidates.update(
+                w for w in self.glossary_words
+                if w[:1] == word[:1] and abs(len(w) - len(word)) <= edits
+                and damerau_levenshtein(w, word, edits + 1) <= edits)
+            candidates.discard(word)
+            if candidates:
+                best: str = max(sorted(candidates),
+                                key=lambda w: self.terms.frequency(reader, "spell", w))
+                return best
+        return None
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()

@@ -1,0 +1,158 @@
+"""Re-ranking the best candidates with the declared model (:mod:`prolo_kb.model`).
+
+The base score (dis-max BM25 per word, summed over concepts) comes from
+:mod:`prolo_kb.matching`; here each candidate is weighed by how much of the query it is
+about, whether it is an approved FAQ answer, whether the query is a clinician's, and
+what the warning-sign rules say. Every factor is recorded when ``explain`` is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from whoosh.reading import IndexReader
+
+from .content import Document
+from .model import MODEL, RankingModel
+from .synonyms import Unit
+from .terms import TermTable
+
+
+class Candidate(NamedTuple):
+    docnum: int
+    score: float  # the base score
+    doc: Document
+    wordings: tuple[frozenset[str], ...]  # stems of the question, then its other wordings
+
+
+class Ranked(NamedTuple):
+    score: float
+    doc: Document
+    factors: dict[str, float]  # what each re-ranking factor multiplied the score by
+
+
+class Plan(NamedTuple):
+    """What ranking needs to know of the query."""
+
+    units: list[Unit]  # its concepts
+    weights: list[float]  # how telling each is
+    concepts: list[frozenset[str]]  # every stem of each concept, synonyms included
+    expanded: frozenset[str]  # every stem searched
+    clinical: bool  # written in clinicians' words
+    unasserted: frozenset[str]  # escalation entries whose signs are only mentioned
+
+
+def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...]) -> float:
+    """How telling these stems are together (:meth:`TermTable.telling`)."""
+    return sum(table.telling(reader, stem) for stem in stems)
+
+
+def informative(table: TermTable, reader: IndexReader, unit: Unit,
+                model: RankingModel = MODEL) -> Unit:
+    """The wordings worth searching for a concept: none but the typed one for a word in
+    most documents ("prolotherapy" here, whose rarer synonyms would only pull in entries
+    that happen to use them); never one with a word the index lacks."""
+    typed = unit[0]
+    if len(unit) > 1 and all(
+            table.frequency(reader, "text", stem) >= model.ubiquitous * table.doc_count
+            for stem in typed):
+        return (typed,)
+    return (typed, *(alt for alt in unit[1:] if all(table.fields_with(reader, s) for s in alt)))
+
+
+def synonym_boost(table: TermTable, reader: IndexReader, typed: tuple[str, ...],
+                  alt: tuple[str, ...], model: RankingModel = MODEL) -> float:
+    """A synonym counts at most ``synonym_discount`` of the word typed, however rare:
+    else a common typed word would be outweighed by its rarer synonym."""
+    typed_weight = weight(table, reader, typed)
+    alt_weight = weight(table, reader, alt)
+    if typed_weight <= 0 or alt_weight <= 0:
+        return model.synonym_discount  # the typed word is not in the index
+    return model.synonym_discount * min(1.0, typed_weight / alt_weight)
+
+
+def coverage(own: frozenset[str], plan: Plan, idf: Callable[[str], float],
+             model: RankingModel = MODEL) -> float:
+    """How well a question (or one of its other wordings) and the query say the same
+    thing: the share of the question's telling words the query asked about, times the
+    share of the query the question is about. Only informative words count (IDF floor),
+    so a shared frame ("how many", "what happens") cannot make a question look like the
+    query."""
+    telling = {stem: idf(stem) for stem in own}
+    telling = {s: w for s, w in telling.items() if w >= model.informative_idf}
+    shared = telling.keys() & plan.expanded
+    if not shared:
+        return 0.0
+    asked = sum(telling[s] for s in shared) / sum(telling.values())
+    answered = sum(w for c, w in zip(plan.concepts, plan.weights, strict=True)
+                   if c & own and w >= model.informative_idf)
+    total = sum(w for w in plan.weights if w >= model.informative_idf) or 1.0
+    return asked * answered / total
+
+
+def rerank(candidates: Sequence[Candidate], plan: Plan, holders: Sequence[set[int]],
+           idf: Callable[[str], float], model: RankingModel = MODEL) -> list[Ranked]:
+    """The candidates re-ranked, best first. ``holders[i]`` are the candidates saying
+    concept i in their content fields."""
+    total_weight = sum(plan.weights) or 1.0
+    faq_preference = model.clinical_faq_preference if plan.clinical else model.faq_preference
+    ranked = []
+    for cand in candidates:
+        doc = cand.doc
+        factors: dict[str, float] = {}
+        if doc.kind == "faq":
+            factors["faq preference"] = faq_preference
+        best = max((coverage(w, plan, idf, model) for w in cand.wordings), default=0.0)
+        if best:
+            factors["question coverage"] = 1.0 + model.question_coverage * best
+        if holders:
+            share = sum(w for held, w in zip(holders, plan.weights, strict=True)
+                        if cand.docnum in held) / total_weight
+            factors["coordination"] = (1.0 - model.coordination) + model.coordination * share
+        if plan.clinical and "physician" in doc.audience:
+            factors["clinical lean"] = model.clinical_lean
+        if doc.id in plan.unasserted:
+            factors["sign only mentioned"] = model.unasserted_escalation
+        score = cand.score
+        for value in factors.values():
+            score *= value
+        ranked.append(Ranked(score, doc, factors))
+    ranked.sort(key=lambda r: -r.score)
+    return ranked
+
+
+def held_share(doc_stems: frozenset[str], plan: Plan, unknown_weight: float) -> float:
+    """The share of the query's telling weight a document says (for "not covered");
+    ``unknown_weight`` is the weight of the words the index has never seen."""
+    total = sum(plan.weights) + unknown_weight
+    if total <= 0:
+        return 1.0
+    held = sum(w for c, w in zip(plan.concepts, plan.weights, strict=True) if c & doc_stems)
+    return held / total
+
+
+def escalation_first(ranked: list[Ranked], reported: dict[str, tuple[int, str]],
+                     fetch: Callable[[str], Document | None]) -> tuple[list[Ranked], int]:
+    """The escalation entries covering the reported signs first (most specific sign
+    first), even if the query's filters or wording left them out: a warning sign must
+    never be buried. ``reported``: entry id -> (strength, the caller's words)."""
+    present = {r.doc.id: r for r in ranked}
+    top = ranked[0].score if ranked else 1.0
+    added = 0
+    for doc_id in reported:
+        if doc_id not in present:
+            doc = fetch(doc_id)
+            if doc is not None:
+                present[doc_id] = Ranked(top, doc, {"warning sign reported": 1.0})
+                added += 1
+    first = sorted((present[d] for d in reported if d in present),
+                   key=lambda r: (-reported[r.doc.id][0], -r.score))
+    first = [Ranked(r.score, r.doc, {**r.factors, "warning sign reported": 1.0})
+             for r in first]
+    rest = [r for r in ranked if r.doc.id not in reported]
+    return first + rest, added
+
+
+def explain_factors(r: Ranked) -> dict[str, Any]:
+    return {name: round(value, 4) for name, value in r.factors.items()}
