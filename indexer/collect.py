@@ -91,7 +91,7 @@ def collect_sections(app: Sphinx, doctree: nodes.document) -> None:
         anchor = "" if top else (section["ids"][0] if section["ids"] else "")
         title = section.children[0].astext()
         lineno = section.line or section.children[0].line or 0
-        # _check_grade(app, docname, section, title, lineno)  # on once the pages pass
+        _check_grade(app, docname, section, title, lineno)
         text = _own_text(section)
         if not text:
             continue

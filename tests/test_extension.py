@@ -91,6 +91,8 @@ EXPECTED_WARNINGS = [
     ("faqs.md:62", "needs :urgency: emergency or same-day"),
     ("faqs.md:72", "has no :sources:"),
     ("faqs.md:80", "reads at grade"),
+    ("grades.md:14", "section 'Hard words' reads at grade"),
+    ("grades.md:41", "care card level 'same-day' reads at grade"),
     ("nometa.md:1", "page metadata is missing topic, audience, last_reviewed"),
     ("overdue.md:1", "review overdue: next review was due 2025-01-01 (reviewer: Late Reviewer)"),
     ("physician.md:1", "unknown topic 'wrong-topic'"),
@@ -110,6 +112,22 @@ def test_every_content_problem_is_a_located_warning(app: SphinxTestApp) -> None:
     # Nothing is silently dropped: all nine entries reach the index, problems and all.
     faqs = [d for d in iter_documents(open_index(index_of(app))) if d.kind == "faq"]
     assert len(faqs) == 9
+
+
+@pytest.mark.sphinx("html", testroot="problems", freshenv=True)
+def test_reading_grade_covers_page_bodies_and_care_cards(app: SphinxTestApp) -> None:
+    """Every section of a page for patients or staff is graded, a table cell by cell and
+    each care-card level on its own; {for-physicians} text and physician-only pages are
+    not."""
+    app.build()
+    graded = [line for line in app.warning.getvalue().splitlines()
+              if ("grades.md" in line or "physician.md" in line) and "reads at grade" in line]
+    assert len(graded) == 2, graded
+    assert any("grades.md:14" in line and "'Hard words'" in line for line in graded)
+    assert any("grades.md:41" in line and "'same-day'" in line for line in graded)
+    # Not graded: the physician block, the short cells of the table, the routine level.
+    assert not any("physicians'" in line or "table" in line or "'routine'" in line
+                   for line in graded)
 
 
 def test_parallel_build_gives_the_same_index(make_app: Any, rootdir: Path,
