@@ -57,6 +57,9 @@ html_theme_options = {
     "navigation_with_keys": False,
     "home_page_in_toc": True,
 }
+# Follow the system's light or dark setting (pydata-sphinx-theme reads it from the
+# context); without it a first visit logs "Got invalid theme mode" (empty storage).
+html_context = {"default_mode": "auto"}
 
 # The physician handout (make pdf; the HTML build puts it into the site too): each part is
 # a heading and the page sections ("page#section-id", as in the site's URLs) it shows.

@@ -21,6 +21,18 @@ from .domain import get_domain, source_anchor
 from .report import warn
 
 SORT_LABEL = re.compile(r"^(?:[ABC](?:/[ABC])?(?:\s*\(.+\)|\s+.+)?|not graded)$")
+# Identifiers in a citation that become links: web addresses, PubMed and PubMed Central
+# ids, DOIs.
+_IDENTIFIER = re.compile(
+    r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:)])"
+    r"|\bPMID:?\s*(?P<pmid>\d{5,9})\b"
+    r"|\b(?P<pmc>PMC\d{5,9})\b"
+    r"|\b(?:doi:\s*)?(?P<doi>10\.\d{4,9}/[^\s<>\"]+[^\s<>\".,;:)])", re.I)
+_LINK_TARGET = {
+    "pmid": "https://pubmed.ncbi.nlm.nih.gov/{}/",
+    "pmc": "https://pmc.ncbi.nlm.nih.gov/articles/{}/",
+    "doi": "https://doi.org/{}",
+}
 SORT_MEANING = {
     "A": "consistent, good-quality patient-oriented evidence",
     "B": "inconsistent or limited-quality patient-oriented evidence",
@@ -51,6 +63,7 @@ class ReferenceDirective(SphinxDirective):
         body = nodes.container(classes=["kb-reference"], ids=[source_anchor(source_id)])
         self.set_source_info(body)
         self.state.nested_parse(self.content, self.content_offset, body)
+        link_identifiers(body)
         citation = " ".join(body.astext().split())
         if not citation:
             warn(docname, self.lineno, "source", f"source {source_id!r} has no citation")
@@ -64,6 +77,29 @@ class ReferenceDirective(SphinxDirective):
         if self.options.get("short"):
             domain.shorts.setdefault(docname, {})[source_id] = self.options["short"].strip()
         return [body]
+
+
+def link_identifiers(body: nodes.Element) -> None:
+    """Make the web addresses, PMIDs, PMC ids and DOIs in a citation links (the text
+    stays as written)."""
+    for text in list(body.findall(nodes.Text)):
+        parent = text.parent
+        if parent is None or isinstance(parent, (nodes.reference, nodes.literal)):
+            continue
+        value = str(text)
+        pieces: list[nodes.Node] = []
+        end = 0
+        for match in _IDENTIFIER.finditer(value):
+            kind = match.lastgroup or "url"
+            target = match.group(kind)
+            uri = target if kind == "url" else _LINK_TARGET[kind].format(target)
+            pieces.append(nodes.Text(value[end:match.start()]))
+            pieces.append(nodes.reference(match.group(0), match.group(0), refuri=uri,
+                                          classes=["kb-reference-link"]))
+            end = match.end()
+        if pieces:
+            pieces.append(nodes.Text(value[end:]))
+            parent.replace(text, [p for p in pieces if not isinstance(p, nodes.Text) or str(p)])
 
 
 class SrcRole(SphinxRole):

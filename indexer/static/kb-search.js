@@ -4,24 +4,41 @@
  * whose form leads to search.html).
  *
  * search.html: when `prolo-kb serve` answers api/health, the Whoosh results replace
- * Sphinx's search: results as you type (debounced), did-you-mean, topic and audience
- * filters, highlighted snippets, FAQ answers expandable in place with "Copy answer",
- * escalation and policy-pending badges, links to the section anchors; arrow keys move
- * through the results and Enter opens one. Opened from plain files or from any other
- * server, the page keeps Sphinx's own search untouched.
+ * Sphinx's search. Made for reading out on the phone:
+ * - the top result shows its whole approved answer, badges and staff note at once; the
+ *   others show a complete first sentence ("…" where shortened) and expand in place;
+ * - escalation results say what to do in the entry's own words (its urgency), and the
+ *   red banner names only the signs the caller described and the action for the highest
+ *   urgency; a question the knowledge base does not cover says so above related hits;
+ * - "Copy for patient" copies the question, the patient-facing answer and
+ *   "Source: <page>, <review date>", never the staff note;
+ * - "Was this helpful?" and copies/opens are reported to api/event (failures ignored);
+ * - a patient leaflet link beside aftercare, side-effect and safety answers when the
+ *   site has one (searchpage.py puts its address in the page);
+ * - calm typing: one request per pause (debounced), answers cached, and a trailing
+ *   half-typed word that matches nothing never replaces the results on screen with
+ *   "No results"; Esc clears the box.
+ * Also: did-you-mean, topic and audience filters, arrow keys through the results,
+ * Enter opens one. Opened from plain files or from any other server, the page keeps
+ * Sphinx's own search untouched.
  *
  * Safety: every piece of query or content text goes into the page as text
  * (textContent, never innerHTML). The one piece of server HTML, the snippet, is parsed
- * in an inert <template> and rebuilt from its text and <mark> elements only. Links must
+ * in an inert <template> and only the text of its <mark> elements is used. Links must
  * stay on this site.
  */
 (() => {
   "use strict";
 
-  const DEBOUNCE_MS = 60; // a pause this long ends a burst of keystrokes
+  const DEBOUNCE_MS = 120; // a pause this long ends a burst of keystrokes
+  const SETTLE_MS = 900; // a half-typed word left this long is searched as it is
   const LIMIT = 10; // hits per search; "Show more results" asks for more
   const MAX_LIMIT = 100;
   const HEALTH_TIMEOUT_MS = 3000;
+  const CACHE_SIZE = 60;
+  const PREVIEW_MIN = 50; // a preview is whole sentences, at least this long...
+  const PREVIEW_MAX = 220; // ...and at most this long (then cut at a word, with "…")
+  const URGENCY_RANK = { "same-day": 1, emergency: 2 };
 
   const root = new URL(document.documentElement.dataset.content_root || "./", document.baseURI);
   const isSearchPage = () =>
@@ -118,6 +135,12 @@
     { escalate: "Escalate: pass to a clinician", pending: "Clinic policy pending: ask a clinician" },
     options.badges || {},
   );
+  const urgencies = Object.assign(
+    { emergency: "Call emergency services now", "same-day": "Pass to a clinician today" },
+    options.urgencies || {},
+  );
+  const pages = options.pages || {};
+  const leaflet = options.leaflet && safeHref(options.leaflet.url) ? options.leaflet : null;
 
   const start = (api) => {
     document.documentElement.dataset.kbSearch = api ? "api" : "sphinx";
@@ -141,7 +164,7 @@
 
     container.classList.add("kb-search");
     input.setAttribute("aria-label", "Search the knowledge base");
-    input.placeholder = "Type a question, e.g. how often are the injections?";
+    input.placeholder = "Type what the caller said, e.g. fever after the shots";
 
     const select = (id, label, all, values) => {
       const field = el("select", { id, name: id.replace("kb-filter-", "") },
@@ -159,17 +182,20 @@
       audienceList.map((a) => [a, a.charAt(0).toUpperCase() + a.slice(1)]));
 
     const help = el("p", { class: "kb-search-help", id: "kb-search-help",
-      text: "Results appear as you type. Press / to come back to the search box, " +
-        "the arrow keys to move through the results and Enter to open one." });
+      text: "Results come when you pause. / returns here, Esc clears, ↑ ↓ move, Enter opens." });
     const status = el("p", { class: "kb-search-status", id: "kb-search-status", role: "status" });
     const warning = el("div", { class: "kb-warning", id: "kb-warning", role: "alert" });
     warning.hidden = true;
+    const notCovered = el("p", { class: "kb-not-covered", id: "kb-not-covered",
+      text: "Not covered by the knowledge base — pass the question to the front desk or a clinician." });
+    notCovered.hidden = true;
     const didYouMean = el("p", { class: "kb-didyoumean" });
     didYouMean.hidden = true;
     const list = el("ol", { class: "kb-results", id: "kb-results", "aria-label": "Search results" });
     const filters = el("div", { class: "kb-filters", role: "group", "aria-label": "Filters" },
       topicBox, audienceBox);
-    form.after(filters, help, warning, didYouMean, status, list);
+    form.after(el("div", { class: "kb-toolbar" }, filters, status), help, warning, didYouMean,
+      notCovered, list);
     input.setAttribute("aria-describedby", "kb-search-help");
     input.setAttribute("aria-controls", "kb-results");
 
@@ -179,14 +205,18 @@
     audienceSelect.value = audienceList.includes(params.get("audience")) ? params.get("audience") : "";
 
     let timer = 0;
-    let lastInputAt = -Infinity;
-    let requested = null; // the key of the last request sent
+    let settleTimer = 0;
+    let requested = null; // the key of the last request sent (or answered from cache)
+    let shownQuery = ""; // the query whose results are on screen
     let limit = LIMIT;
     let controller = null;
     let sequence = 0;
+    let eventsOff = false; // the server has no api/event: stop reporting
+    const cache = new Map(); // key -> answer, most recent last
 
     const current = () => ({
       q: input.value.trim(),
+      raw: input.value,
       topic: topicSelect.value,
       audience: audienceSelect.value,
     });
@@ -201,8 +231,15 @@
       history.replaceState(history.state, "", url);
     };
 
+    const remember = (key, data) => {
+      cache.delete(key);
+      cache.set(key, data);
+      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
+    };
+
     const run = async () => {
       clearTimeout(timer);
+      clearTimeout(settleTimer);
       timer = 0;
       const state = current();
       const key = keyOf(state);
@@ -217,6 +254,12 @@
         return;
       }
       const started = performance.now();
+      if (cache.has(key)) {
+        const data = cache.get(key);
+        remember(key, data);
+        present(data, state, started, true);
+        return;
+      }
       const url = new URL("api/search", root);
       url.searchParams.set("q", state.q);
       url.searchParams.set("limit", String(limit));
@@ -246,18 +289,32 @@
         showMessage(sentence(message), response.status >= 500 ? "error" : "hint", state);
         return;
       }
-      render(data, state, performance.now() - started);
+      remember(key, data);
+      present(data, state, started, false);
+    };
+
+    // A half-typed last word ("fev", "ibupro") usually matches nothing: keep what is on
+    // screen and say "keep typing" instead of flashing "No results"; if the typist stops
+    // there, the answer is shown after SETTLE_MS (from this same response).
+    const present = (data, state, started, cached) => {
+      const hits = Array.isArray(data.hits) ? data.hits : [];
+      const midWord = /[\p{L}\p{N}]$/u.test(state.raw);
+      if (!hits.length && midWord) {
+        status.textContent = "Keep typing…";
+        status.dataset.kind = "typing";
+        settleTimer = setTimeout(() => {
+          if (keyOf(current()) === keyOf(state)) render(data, state, performance.now() - started, cached);
+        }, SETTLE_MS);
+        finish(state, performance.now() - started, { provisional: true, cached });
+        return;
+      }
+      render(data, state, performance.now() - started, cached);
     };
 
     const schedule = () => {
-      const now = performance.now();
-      const quiet = now - lastInputAt >= DEBOUNCE_MS;
-      lastInputAt = now;
       clearTimeout(timer);
-      // The first keystroke after a pause is searched at once; the rest of a burst waits
-      // for the pause that ends it, so a fast typist sends one request, not ten.
-      if (quiet) run();
-      else timer = setTimeout(run, DEBOUNCE_MS);
+      clearTimeout(settleTimer);
+      timer = setTimeout(run, DEBOUNCE_MS);
     };
 
     const fresh = (then) => () => {
@@ -292,6 +349,8 @@
       more.hidden = true;
       warning.hidden = true;
       warning.replaceChildren();
+      delete warning.dataset.urgency;
+      notCovered.hidden = true;
       didYouMean.hidden = true;
       didYouMean.replaceChildren();
     }
@@ -300,29 +359,65 @@
       clearResults();
       status.textContent = text;
       status.dataset.kind = kind;
-      finish(state, 0);
+      shownQuery = state.q;
+      finish(state, 0, {});
     }
 
-    function finish(state, ms) {
-      list.dataset.query = state.q;
-      list.dataset.topic = state.topic;
-      list.dataset.audience = state.audience;
-      document.dispatchEvent(new CustomEvent("kb-search:results",
-        { detail: { query: state.q, topic: state.topic, audience: state.audience, ms } }));
-    }
-
-    function render(data, state, ms) {
-      clearResults();
-      const hits = Array.isArray(data.hits) ? data.hits : [];
-      const signs = Array.isArray(data.warning_signs) ? data.warning_signs : [];
-      if (signs.length) {
-        warning.append(
-          el("strong", { text: "Warning sign: " }),
-          document.createTextNode(signs.join(", ")),
-          document.createTextNode(". Pass this to a clinician now; the escalation answers are first."),
-        );
-        warning.hidden = false;
+    function finish(state, ms, extra) {
+      if (!extra.provisional) {
+        list.dataset.query = state.q;
+        list.dataset.topic = state.topic;
+        list.dataset.audience = state.audience;
       }
+      document.dispatchEvent(new CustomEvent("kb-search:results", {
+        detail: Object.assign({ query: state.q, topic: state.topic, audience: state.audience, ms },
+          extra),
+      }));
+    }
+
+    function report(type, hit) {
+      if (eventsOff || !hit || hit.id === undefined) return;
+      const body = JSON.stringify({ type, id: String(hit.id), query: shownQuery });
+      fetch(new URL("api/event", root), {
+        method: "POST", headers: { "Content-Type": "application/json" }, body, keepalive: true,
+      }).then((response) => {
+        if (response.status === 404 || response.status === 405 || response.status === 501) eventsOff = true;
+      }, () => {});
+    }
+
+    /* The banner: the signs the caller described, in their words, and what to do. */
+    function banner(data, hits, state) {
+      let signs = Array.isArray(data.warning_signs) ? data.warning_signs.map(String) : [];
+      let level = data.urgency;
+      if (!("urgency" in data)) {
+        // An older server lists the entry's whole sign list: keep the caller's words.
+        signs = signs.filter((sign) => containsWords(state.q, sign));
+        level = null;
+        if (signs.length) {
+          for (const hit of hits) {
+            if (hit.escalate && (URGENCY_RANK[hit.urgency] || 0) > (URGENCY_RANK[level] || 0)) {
+              level = hit.urgency;
+            }
+          }
+        }
+      }
+      const action = (typeof data.action === "string" && data.action) || urgencies[level];
+      if (!level || !action) return;
+      const label = signs.length > 1 ? "Warning signs: " : "Warning sign: ";
+      warning.append(
+        el("strong", { text: signs.length ? label : "Warning sign described." }),
+        signs.length ? document.createTextNode(signs.join(", ") + ". ") : " ",
+        el("strong", { class: "kb-warning-action", text: sentence(action) }),
+      );
+      warning.dataset.urgency = String(level);
+      warning.hidden = false;
+    }
+
+    function render(data, state, ms, cached) {
+      clearResults();
+      shownQuery = state.q;
+      const hits = Array.isArray(data.hits) ? data.hits : [];
+      banner(data, hits, state);
       if (data.corrected) {
         const fix = el("button", { type: "button", class: "kb-linklike", text: data.corrected });
         fix.addEventListener("click", () => {
@@ -333,79 +428,171 @@
         didYouMean.append("Did you mean ", fix, "? Showing results for it.");
         didYouMean.hidden = false;
       }
+      const related = data.not_covered === true;
+      notCovered.hidden = !related;
       if (!hits.length) {
-        status.textContent = "No results. Try other words, or ask a clinician.";
+        status.textContent = typeof data.message === "string" && data.message
+          ? sentence(data.message)
+          : "No results. Try other words, or ask a clinician.";
+        status.dataset.kind = data.message ? "hint" : "results";
       } else {
         const total = Number(data.total) || hits.length;
-        status.textContent = `${total} result${total === 1 ? "" : "s"}` +
-          (total > hits.length ? `, showing the first ${hits.length}` : "") + ".";
+        status.textContent = (related ? "Related: " : "") + `${total} result${total === 1 ? "" : "s"}` +
+          (total > hits.length ? `, first ${hits.length} shown` : "") + ".";
+        status.dataset.kind = "results";
       }
-      status.dataset.kind = "results";
-      hits.forEach((hit, n) => list.append(renderHit(hit, n)));
+      const terms = new Set();
+      for (const hit of hits) for (const t of markedTerms(String(hit.snippet || ""))) terms.add(t);
+      const pattern = highlighter(terms);
+      hits.forEach((hit, n) => list.append(renderHit(hit, n, pattern, n === 0 && !related)));
       more.hidden = !(Number(data.total) > hits.length && limit < MAX_LIMIT);
       const next = focusFrom >= 0 ? list.querySelectorAll(".kb-hit-link")[focusFrom] : null;
       focusFrom = -1;
       if (next) next.focus();
-      finish(state, ms);
+      finish(state, ms, { cached });
     }
 
-    function renderHit(hit, n) {
+    function renderHit(hit, n, pattern, open) {
       const faq = hit.kind === "faq";
+      const pending = hit.status === "policy-pending";
       const item = el("li", { class: "kb-hit" });
       if (hit.escalate) item.classList.add("kb-hit-escalate");
-      if (hit.status === "policy-pending") item.classList.add("kb-hit-pending");
+      if (pending) item.classList.add("kb-hit-pending");
       item.dataset.id = String(hit.id);
+      if (hit.urgency) item.dataset.urgency = String(hit.urgency);
 
-      if (hit.escalate || hit.status === "policy-pending") {
+      if (hit.escalate || pending) {
         const row = el("p", { class: "kb-badges kb-hit-badges" });
         if (hit.escalate) row.append(el("span", { class: "kb-badge kb-badge-escalate", text: badges.escalate }));
-        if (hit.status === "policy-pending") {
-          row.append(el("span", { class: "kb-badge kb-badge-pending", text: badges.pending }));
+        if (hit.escalate && urgencies[hit.urgency]) {
+          row.append(el("span", { class: `kb-badge kb-hit-urgency kb-hit-urgency-${hit.urgency}`,
+            text: urgencies[hit.urgency] }));
         }
+        if (pending) row.append(el("span", { class: "kb-badge kb-badge-pending", text: badges.pending }));
         item.append(row);
       }
 
+      const head = el("div", { class: "kb-hit-head" });
       const title = el("h2", { class: "kb-hit-title" });
       const href = safeHref(hit.url);
-      title.append(href ? el("a", { href, class: "kb-hit-link", text: hit.title }) : String(hit.title));
-      item.append(title);
-
-      const topic = topicNames[hit.topic] || hit.topic;
-      item.append(el("p", { class: "kb-hit-meta", text: `${faq ? "FAQ" : "Page section"} · ${topic}` }));
-
-      const snippet = el("p", { class: "kb-hit-snippet" });
-      appendSnippet(snippet, String(hit.snippet || ""));
-      item.append(snippet);
-
-      if (faq && hit.answer) {
-        const id = `kb-answer-${n}`;
-        const toggle = el("button", { type: "button", class: "kb-expand", "aria-expanded": "false",
-          "aria-controls": id, text: "Show full answer" });
-        const answer = el("div", { class: "kb-answer", id });
-        answer.hidden = true;
-        for (const para of String(hit.answer).split(/\n\s*\n/)) {
-          if (para.trim()) answer.append(el("p", { text: para.trim() }));
-        }
-        const copy = el("button", { type: "button", class: "kb-copy", text: "Copy answer" });
-        const copied = el("span", { class: "kb-copied", role: "status" });
-        copy.addEventListener("click", async () => {
-          const ok = await copyText(String(hit.answer));
-          copied.textContent = ok ? "Answer copied." : "Could not copy: select the text and copy it.";
-          setTimeout(() => (copied.textContent = ""), 4000);
-        });
-        answer.append(el("p", { class: "kb-answer-actions" }, copy, " ", copied));
-        toggle.addEventListener("click", () => {
-          const open = toggle.getAttribute("aria-expanded") !== "true";
-          toggle.setAttribute("aria-expanded", String(open));
-          toggle.textContent = open ? "Hide full answer" : "Show full answer";
-          answer.hidden = !open;
-        });
-        item.append(toggle, answer);
+      if (href) {
+        const link = el("a", { href, class: "kb-hit-link", text: hit.title });
+        link.addEventListener("click", () => report("opened", hit));
+        title.append(link);
+      } else {
+        title.append(String(hit.title));
       }
+      const topic = topicNames[hit.topic] || hit.topic;
+      head.append(title, el("p", { class: "kb-hit-meta", text: `${faq ? "FAQ" : "Page section"} · ${topic}` }));
+      item.append(head);
+
+      const full = String((faq ? hit.answer : hit.text) || "").trim();
+      const short = full ? preview(full) : "";
+      const previewBox = el("p", { class: "kb-hit-preview" });
+      if (short) {
+        appendHighlighted(previewBox, short, pattern);
+      } else {
+        appendHighlighted(previewBox, snippetText(String(hit.snippet || "")), pattern);
+      }
+      item.append(previewBox);
+      if (!full) return item;
+
+      const id = `kb-answer-${n}`;
+      const answer = el("div", { class: "kb-answer", id });
+      for (const para of full.split(/\n\s*\n/)) {
+        if (para.trim()) {
+          const p = el("p");
+          appendHighlighted(p, para.trim(), pattern);
+          answer.append(p);
+        }
+      }
+      if (hit.staff_note) {
+        answer.append(el("p", { class: "kb-staff-note" },
+          el("strong", { text: "For staff: " }), String(hit.staff_note)));
+      }
+      const src = source(hit);
+      if (src) answer.append(el("p", { class: "kb-hit-source", text: src }));
+
+      const toggle = el("button", { type: "button", class: "kb-expand", "aria-controls": id });
+      const actions = el("p", { class: "kb-answer-actions" });
+      if (faq) {
+        const copy = el("button", { type: "button", class: "kb-copy", text: "Copy for patient" });
+        const copied = el("span", { class: "kb-copied", role: "status" });
+        let reset = 0;
+        copy.addEventListener("click", async () => {
+          const ok = await copyText(patientText(hit));
+          clearTimeout(reset);
+          copy.classList.toggle("kb-copy-done", ok);
+          copy.textContent = ok ? "Copied ✓" : "Copy for patient";
+          copied.textContent = ok ? "Copied: the question, the answer and its source."
+            : "Could not copy: select the text and copy it.";
+          if (ok) report("copied", hit);
+          reset = setTimeout(() => {
+            copy.classList.remove("kb-copy-done");
+            copy.textContent = "Copy for patient";
+            copied.textContent = "";
+          }, 4000);
+        });
+        actions.append(copy);
+        if (leaflet && (hit.escalate || (leaflet.topics || []).includes(hit.topic))) {
+          actions.append(el("a", { class: "kb-leaflet", href: safeHref(leaflet.url),
+            text: "Patient leaflet (PDF)" }));
+        }
+        actions.append(copied);
+      }
+      const helpful = el("span", { class: "kb-helpful", role: "group", "aria-label": "Was this helpful?" },
+        el("span", { text: "Was this helpful?" }));
+      const thanks = el("span", { class: "kb-helpful-thanks", role: "status" });
+      for (const [text, type] of [["Yes", "helpful"], ["No", "unhelpful"]]) {
+        const button = el("button", { type: "button", class: "kb-helpful-button", text });
+        button.addEventListener("click", () => {
+          for (const b of helpful.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b === button));
+          thanks.textContent = "Thank you.";
+          report(type, hit);
+        });
+        helpful.append(button);
+      }
+      helpful.append(thanks);
+      actions.append(helpful);
+      answer.append(actions);
+      item.append(answer);
+
+      const setOpen = (value, byUser) => {
+        const hadFocus = document.activeElement === toggle;
+        item.classList.toggle("kb-hit-open", value);
+        toggle.setAttribute("aria-expanded", String(value));
+        toggle.textContent = value ? "Show less" : "Show full answer";
+        answer.hidden = !value;
+        previewBox.hidden = value;
+        if (value) actions.insertBefore(toggle, helpful);
+        else previewBox.append(toggle);
+        if (hadFocus) toggle.focus();
+        if (value && byUser) report("opened", hit);
+      };
+      previewBox.append(" ");
+      toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true", true));
+      setOpen(open, false);
       return item;
     }
 
-    /* keyboard: arrows move between the results, Enter opens (the link's own). */
+    function source(hit) {
+      const page = pages[String(hit.url || "").split("#")[0]] || [];
+      const title = hit.page_title || page[0];
+      const reviewed = hit.last_reviewed || page[1];
+      if (!title) return "";
+      return `Source: ${title}${reviewed ? `, ${reviewed}` : ""}`;
+    }
+
+    function patientText(hit) {
+      const parts = [];
+      if (hit.question) parts.push(String(hit.question).trim());
+      parts.push(String(hit.answer).trim());
+      const src = source(hit);
+      if (src) parts.push(src);
+      return parts.join("\n\n");
+    }
+
+    /* keyboard: arrows move between the results, Enter opens (the link's own), Esc clears. */
     const links = () => Array.from(list.querySelectorAll(".kb-hit-link"));
     input.addEventListener("keydown", (event) => {
       if (event.key === "ArrowDown" && !event.altKey) {
@@ -414,6 +601,11 @@
           event.preventDefault();
           first.focus();
         }
+      } else if (event.key === "Escape" && input.value) {
+        event.preventDefault();
+        input.value = "";
+        limit = LIMIT;
+        run();
       }
     });
     list.addEventListener("keydown", (event) => {
@@ -442,25 +634,76 @@
 
   /* ---- helpers --------------------------------------------------------------------- */
 
-  function appendSnippet(parent, html) {
+  // Words that end with a full stop without ending a sentence.
+  const ABBREVIATION = /(?:^|[\s(])(?:al|e\.g|i\.e|etc|vs|approx|dr|mr|mrs|ms|st|no|fig|vol|inc|ltd)\.$/i;
+
+  /** Whole sentences from the start of `text`, at least PREVIEW_MIN characters when there
+   * are enough, at most PREVIEW_MAX (then cut at a word); "…" when anything is left out. */
+  function preview(text) {
+    const t = text.replace(/\s+/g, " ").trim();
+    const end = /[.!?]["'”’)\]]*(?=\s|$)/g;
+    let cut = 0;
+    let match;
+    while ((match = end.exec(t)) !== null) {
+      const upto = match.index + match[0].length;
+      if (ABBREVIATION.test(t.slice(Math.max(0, upto - 8), upto))) continue;
+      cut = upto;
+      if (cut >= PREVIEW_MIN) break;
+    }
+    if (!cut || cut > PREVIEW_MAX) {
+      if (t.length <= PREVIEW_MAX) return t;
+      const space = t.lastIndexOf(" ", PREVIEW_MAX);
+      return t.slice(0, space > 0 ? space : PREVIEW_MAX).replace(/[\s,;:–—-]+$/, "") + " …";
+    }
+    return cut < t.length ? `${t.slice(0, cut)} …` : t;
+  }
+
+  function parse(html) {
     const template = document.createElement("template");
     template.innerHTML = html; // inert: nothing in a template runs or loads
-    const copy = (from, to) => {
-      for (const node of from.childNodes) {
-        if (node.nodeType === Node.TEXT_NODE) {
-          to.append(node.data);
-        } else if (node.nodeType === Node.ELEMENT_NODE) {
-          if (node.localName === "mark") {
-            const mark = document.createElement("mark");
-            copy(node, mark);
-            to.append(mark);
-          } else {
-            copy(node, to);
-          }
-        }
-      }
-    };
-    copy(template.content, parent);
+    return template.content;
+  }
+
+  function snippetText(html) {
+    return parse(html).textContent || "";
+  }
+
+  function markedTerms(html) {
+    const found = [];
+    for (const mark of parse(html).querySelectorAll("mark")) {
+      const word = (mark.textContent || "").trim().toLowerCase();
+      if (word.length > 1) found.push(word);
+    }
+    return found;
+  }
+
+  function highlighter(terms) {
+    if (!terms.size) return null;
+    const escaped = Array.from(terms).sort((a, b) => b.length - a.length)
+      .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    return new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join("|")})(?![\\p{L}\\p{N}])`, "giu");
+  }
+
+  function appendHighlighted(parent, text, pattern) {
+    if (!pattern) {
+      parent.append(text);
+      return;
+    }
+    let last = 0;
+    pattern.lastIndex = 0;
+    for (const match of text.matchAll(pattern)) {
+      if (match.index > last) parent.append(text.slice(last, match.index));
+      parent.append(el("mark", { text: match[0] }));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) parent.append(text.slice(last));
+  }
+
+  function containsWords(haystack, words) {
+    const pattern = String(words).trim().toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+      .replace(/\s+/g, "\\s+");
+    return pattern !== "" &&
+      new RegExp(`(?<![\\p{L}\\p{N}])${pattern}(?![\\p{L}\\p{N}])`, "iu").test(haystack);
   }
 
   function safeHref(url) {
