@@ -67,14 +67,21 @@ class RankingModel:
     holds the exact fact is not buried under patient answers."""
     clinical_lean: float = 1.5
     """Multiplier for entries for physicians when the query is in clinicians' words."""
-    unasserted_escalation: float = 0.35
+    unasserted_escalation: float = 0.2
     """An escalation entry whose sign the query only mentions (negated, past, a risk)
     keeps this share of its score: it ranks below the answer to what was asked."""
+    unreported_escalation: float = 0.5
+    """An escalation entry none of whose signs the query reports keeps this share: its
+    sign words ("swelling", "sore") must not put it above the everyday answer."""
     candidates: int = 40
     """How many of the best base scores are re-ranked."""
-    not_covered_below: float = 0.5
+    not_covered_below: float = 0.4
     """The query is "not covered" when the best hit holds less than this share of the
-    query's telling weight (words the index has never seen weigh the most)."""
+    query's telling weight."""
+    unknown_weight: float = 1.5
+    """A word the index has never seen (not a typo, three letters or more) weighs this
+    many times the most telling indexed word: the query asks about something no entry
+    mentions ("sitter", "telehealth")."""
 
 
 MODEL = RankingModel()

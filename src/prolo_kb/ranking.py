@@ -114,6 +114,8 @@ def rerank(candidates: Sequence[Candidate], plan: Plan, holders: Sequence[set[in
             factors["clinical lean"] = model.clinical_lean
         if doc.id in plan.unasserted:
             factors["sign only mentioned"] = model.unasserted_escalation
+        elif doc.escalate:
+            factors["no sign reported"] = model.unreported_escalation
         score = cand.score
         for value in factors.values():
             score *= value

@@ -198,7 +198,8 @@ class _Search:
                  for unit in self.state.synonyms.units(stems)[:MAX_UNITS]]
         known_units = [u for u in units if any(table.fields_with(reader, s)
                                                for alt in u for s in alt)]
-        unknown = [" ".join(u[0]) for u in units if u not in known_units]
+        unknown = [" ".join(u[0]) for u in units if u not in known_units
+                   and len(u[0][0]) > 2 and u[0][0].isalpha()]
         weights = [weight(table, reader, u[0]) or max(weight(table, reader, a) for a in u)
                    for u in known_units]
         asserted = {f.sign.doc_id for f in found if f.context == "asserted"}
@@ -250,7 +251,8 @@ class _Search:
                              if top in h for s in c)
             # A word the index has never seen weighs the most a word can: the query asks
             # about something no entry mentions.
-            covered = held_share(held, plan, unknown * (log(self.table.doc_count) + 1))
+            most = log(self.table.doc_count) + 1
+            covered = held_share(held, plan, unknown * most * self.model.unknown_weight)
         return ranked, total, covered
 
     def _hits(self, ranked: list[Ranked], plan: Plan) -> tuple[Hit, ...]:

@@ -29,7 +29,7 @@ from .schema import clinical_stem
 FILLERS = frozenset({
     "a", "an", "the", "my", "his", "her", "their", "our", "your", "its", "it", "is", "are",
     "am", "was", "were", "be", "been", "being", "i", "im", "me", "he", "she", "they", "we",
-    "you", "of", "to", "in", "on", "at", "up", "and", "or", "has", "have", "had", "got", "get",
+    "you", "of", "to", "in", "on", "at", "and", "or", "has", "have", "had", "got", "get",
     "gets", "getting", "this", "that", "there", "some", "very", "really", "just",
 })
 CLAUSE_END = frozenset(".;:?!")
@@ -114,8 +114,9 @@ class SignDetector:
         stems = [clinical_stem(t) if t.isalpha() else t for t in toks]
         content = [i for i, t in enumerate(toks) if t.isalpha() and t not in FILLERS]
         found: dict[Sign, Found] = {}
-        matches = list(self._matches(toks, stems, content))
-        triggers = self._find_triggers(toks, {p for _, span in matches for p in span})
+        ends = self._scope_ends(toks)
+        matches = list(self._matches(toks, stems, content, ends))
+        triggers = self._find_triggers(toks, {p for _, span in matches for p in span}, ends)
         for sign, span in matches:
             words = " ".join(toks[min(span):max(span) + 1])
             context, trigger = self._context(span, triggers, toks)
@@ -128,30 +129,31 @@ class SignDetector:
 
     # -- finding signs -------------------------------------------------------------------
 
-    def _matches(self, toks: list[str], stems: list[str],
-                 content: list[int]) -> Iterable[tuple[Sign, tuple[int, ...]]]:
-        """(sign, token positions) for each place a sign's stems occur close together
-        within a clause: all of them within its length plus four content words."""
+    def _matches(self, toks: list[str], stems: list[str], content: list[int],
+                 ends: set[int]) -> Iterable[tuple[Sign, tuple[int, ...]]]:
+        """(sign, token positions) for each place all of a sign's stems occur close
+        together (in any order, within its length plus four content words) in one
+        statement: no clause punctuation or terminator word ("but", "just") between."""
         where: dict[str, list[int]] = {}
         for n, i in enumerate(content):
             where.setdefault(stems[i], []).append(n)
-        clause = _clauses(toks)
         for stem in list(where):
             for sign in self._by_stem.get(stem, ()):
                 if not all(s in where for s in sign.stems):
                     continue
                 window = len(sign.stems) + 4
                 for first in where[sign.stems[0]]:
-                    span = []
-                    for s in sign.stems:
-                        near = [n for n in where[s] if abs(n - first) < window]
+                    span = [first]
+                    for s in sign.stems[1:]:
+                        # the nearest occurrence that keeps the span one statement
+                        near = sorted((n for n in where[s] if abs(n - first) < window
+                                       and not _crosses(content, [*span, n], ends)),
+                                      key=lambda n: (abs(n - first), n < first))
                         if not near:
                             break
-                        span.append(min(near, key=lambda n: abs(n - first)))
+                        span.append(near[0])
                     else:
-                        positions = tuple(content[n] for n in span)
-                        if len({clause[p] for p in positions}) == 1:
-                            yield sign, positions
+                        yield sign, tuple(content[n] for n in span)
         if self.fever is not None:
             yield from self._readings(toks)
 
@@ -173,9 +175,9 @@ class SignDetector:
 
     # -- context ---------------------------------------------------------------------------
 
-    def _find_triggers(self, toks: list[str], sign_positions: set[int]) -> list[_Trigger]:
+    def _find_triggers(self, toks: list[str], sign_positions: set[int],
+                       ends: set[int]) -> list[_Trigger]:
         found = []
-        ends = self._scope_ends(toks)
         for category, way, words in self._triggers:
             size = len(words)
             for start in range(len(toks) - size + 1):
@@ -236,11 +238,7 @@ class SignDetector:
         return "asserted", ""
 
 
-def _clauses(toks: list[str]) -> list[int]:
-    """The clause number of each token (clause punctuation starts a new one)."""
-    out, n = [], 0
-    for tok in toks:
-        if tok in CLAUSE_END:
-            n += 1
-        out.append(n)
-    return out
+def _crosses(content: list[int], span: list[int], ends: set[int]) -> bool:
+    """Whether a scope end lies between the first and last token of ``span``."""
+    low, high = content[min(span)], content[max(span)]
+    return any(low < p < high for p in ends)
