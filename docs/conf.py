@@ -71,7 +71,11 @@ kb_handout = {
     "parts": [
         ("Indications and evidence", ["evidence#evidence-by-condition",
                                       "evidence#how-to-read-the-evidence-labels"]),
-        ("Session protocol", ["protocol#the-clinic-s-protocol",
+        ("The clinic's claims, the mechanism and FDA status",
+         ["evidence#the-clinic-s-outcome-claims",
+          "mechanism#what-is-known-about-the-mechanism",
+          "mechanism#regulatory-status-and-the-state-of-the-research"]),
+        ("Session protocol", ["protocol#in-the-clinic-s-words",
                               "protocol#published-trial-protocols-examples"]),
         ("The four recovery groups", ["recovery#the-four-recovery-groups"]),
         ("Side effects and when to send the patient back",
