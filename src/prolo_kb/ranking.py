@@ -48,17 +48,35 @@ def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...]) -> flo
     return sum(table.telling(reader, stem) for stem in stems)
 
 
+def _ubiquitous(table: TermTable, reader: IndexReader, stems: tuple[str, ...],
+                model: RankingModel) -> bool:
+    return all(table.frequency(reader, "text", stem) >= model.ubiquitous * table.doc_count
+               for stem in stems)
+
+
 def informative(table: TermTable, reader: IndexReader, unit: Unit,
                 model: RankingModel = MODEL) -> Unit:
-    """The wordings worth searching for a concept: none but the typed one for a word in
-    most documents ("prolotherapy" here, whose rarer synonyms would only pull in entries
-    that happen to use them); never one with a word the index lacks."""
+    """The wordings worth searching for a concept. A concept the base is all about
+    ("prolotherapy", however it is typed: "prolo", "sugar shots") is searched as typed
+    and in its everyday wording only: its rarer synonyms would pull in entries that
+    happen to use them. Never a wording with a word the index lacks."""
     typed = unit[0]
-    if len(unit) > 1 and all(
-            table.frequency(reader, "text", stem) >= model.ubiquitous * table.doc_count
-            for stem in typed):
-        return (typed,)
+    common = [alt for alt in unit if _ubiquitous(table, reader, alt, model)]
+    if len(unit) > 1 and common:
+        return (typed, *(alt for alt in common if alt != typed))
     return (typed, *(alt for alt in unit[1:] if all(table.fields_with(reader, s) for s in alt)))
+
+
+def concept_weight(table: TermTable, reader: IndexReader, unit: Unit,
+                   model: RankingModel = MODEL) -> float:
+    """How telling a concept is: its typed wording's weight (or its best synonym's, for a
+    word the index lacks); a concept the base is all about weighs what its everyday
+    wording weighs, however rare the typed word ("prolo")."""
+    common = [weight(table, reader, alt) for alt in unit[1:]
+              if _ubiquitous(table, reader, alt, model)]
+    if common:
+        return min(common)
+    return weight(table, reader, unit[0]) or max(weight(table, reader, alt) for alt in unit)
 
 
 def synonym_boost(table: TermTable, reader: IndexReader, typed: tuple[str, ...],

@@ -34,13 +34,13 @@ from .ranking import (
     Candidate,
     Plan,
     Ranked,
+    concept_weight,
     escalation_first,
     explain_factors,
     held_share,
     informative,
     rerank,
     synonym_boost,
-    weight,
 )
 from .results import Hit, SearchResult
 from .schema import analyze
@@ -156,7 +156,8 @@ class _Search:
         found = self.state.detector.detect(searched)
         phrases = [tuple(analyze(p)) for p in _QUOTED.findall(searched)][:MAX_PHRASES]
         phrases = [p for p in phrases if p]
-        plan, unknown = self._plan(_QUOTED.sub(" ", searched).replace('"', " "), found)
+        absent = self.state.detector.negated_stems(searched)
+        plan, unknown = self._plan(_QUOTED.sub(" ", searched).replace('"', " "), found, absent)
         if not plan.units and not unknown and not phrases:
             raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
                              "add a word about the question")
@@ -172,6 +173,7 @@ class _Search:
         if self.explain is not None:
             self.explain.update({
                 "searched": searched, "corrections": changes, "shorthand": shorthand,
+                "absent": sorted(absent),
                 "signs": [{"entry": f.sign.doc_id, "sign": f.sign.phrase, "words": f.words,
                            "context": f.context, "trigger": f.trigger} for f in found],
                 "unknown_words": unknown, "covered": round(covered, 4),
@@ -191,17 +193,18 @@ class _Search:
             explain=self.explain,
         )
 
-    def _plan(self, loose: str, found: list[Found]) -> tuple[Plan, list[str]]:
+    def _plan(self, loose: str, found: list[Found],
+              absent: frozenset[str]) -> tuple[Plan, list[str]]:
         table, reader = self.table, self.reader
-        stems = analyze(loose)
+        # Signs the caller says are absent ("no fever") are not what the question is about.
+        stems = [s for s in analyze(loose) if s not in absent] or analyze(loose)
         units = [informative(table, reader, unit, self.model)
                  for unit in self.state.synonyms.units(stems)[:MAX_UNITS]]
         known_units = [u for u in units if any(table.fields_with(reader, s)
                                                for alt in u for s in alt)]
         unknown = [" ".join(u[0]) for u in units if u not in known_units
                    and len(u[0][0]) > 2 and u[0][0].isalpha()]
-        weights = [weight(table, reader, u[0]) or max(weight(table, reader, a) for a in u)
-                   for u in known_units]
+        weights = [concept_weight(table, reader, u, self.model) for u in known_units]
         asserted = {f.sign.doc_id for f in found if f.context == "asserted"}
         stem_set = set(stems)
         plan = Plan(
@@ -267,13 +270,13 @@ class _Search:
 
 
 def _reported(found: list[Found]) -> dict[str, tuple[int, str]]:
-    """The escalation entries whose signs the caller reports, with how specific the
-    most specific reported sign is, in the caller's words."""
-    out: dict[str, tuple[int, str]] = {}
+    """The escalation entries whose signs the caller reports, with how much of what the
+    caller said their signs cover (the entry that covers more comes first), and the
+    caller's words."""
+    covered: dict[str, set[int]] = {}
+    words: dict[str, str] = {}
     for f in found:
-        if f.context != "asserted":
-            continue
-        strength = len(f.sign.stems)
-        if f.sign.doc_id not in out or strength > out[f.sign.doc_id][0]:
-            out[f.sign.doc_id] = (strength, f.words)
-    return out
+        if f.context == "asserted":
+            covered.setdefault(f.sign.doc_id, set()).update(f.positions)
+            words.setdefault(f.sign.doc_id, f.words)
+    return {doc_id: (len(held), words[doc_id]) for doc_id, held in covered.items()}

@@ -75,6 +75,7 @@ class Found(NamedTuple):
     words: str  # the caller's own words that said it
     context: str  # "asserted" or one of CATEGORIES
     trigger: str  # the trigger phrase that put it in context ("" when asserted)
+    positions: tuple[int, ...] = ()  # where in the query's tokens the sign was said
 
 
 class FeverReading(NamedTuple):
@@ -107,6 +108,7 @@ class SignDetector:
                           for phrase in phrases]
         self._terminators = [tuple(tokens(t)) for t in terminators]
         self.fever = fever
+        self._sign_stems = frozenset(stem for sign in self.signs for stem in sign.stems)
 
     def detect(self, text: str) -> list[Found]:
         """Every sign in ``text``, each once, asserted ones first (in index order)."""
@@ -122,17 +124,30 @@ class SignDetector:
             context, trigger = self._context(span, triggers, toks)
             seen = found.get(sign)
             if seen is None or (seen.context != "asserted" and context == "asserted"):
-                found[sign] = Found(sign, words, context, trigger)
+                found[sign] = Found(sign, words, context, trigger, span)
         order = {s: n for n, s in enumerate(self.signs)}
         return sorted(found.values(),
                       key=lambda f: (f.context != "asserted", order.get(f.sign, -1)))
+
+    def negated_stems(self, text: str) -> frozenset[str]:
+        """The sign words the caller says are absent ("no redness", "denies fever"):
+        what the question is not about, so ranking leaves them out."""
+        toks = tokens(text)
+        ends = self._scope_ends(toks)
+        stems = [clinical_stem(t) if t.isalpha() else t for t in toks]
+        signs = {i for i, stem in enumerate(stems) if stem in self._sign_stems}
+        out: set[str] = set()
+        for trig in self._find_triggers(toks, signs, ends):
+            if trig.category == "negated":
+                out.update(stems[i] for i in range(*trig.scope) if i in signs)
+        return frozenset(out)
 
     # -- finding signs -------------------------------------------------------------------
 
     def _matches(self, toks: list[str], stems: list[str], content: list[int],
                  ends: set[int]) -> Iterable[tuple[Sign, tuple[int, ...]]]:
         """(sign, token positions) for each place all of a sign's stems occur close
-        together (in any order, within its length plus four content words) in one
+        together (in any order, within its length plus five content words) in one
         statement: no clause punctuation or terminator word ("but", "just") between."""
         where: dict[str, list[int]] = {}
         for n, i in enumerate(content):
@@ -141,7 +156,7 @@ class SignDetector:
             for sign in self._by_stem.get(stem, ()):
                 if not all(s in where for s in sign.stems):
                     continue
-                window = len(sign.stems) + 4
+                window = len(sign.stems) + 5
                 for first in where[sign.stems[0]]:
                     span = [first]
                     for s in sign.stems[1:]:
