@@ -42,6 +42,10 @@ kb_language = {
 kb_references_doc = "references"
 # Where "report a problem with this page" mail goes.
 kb_feedback_email = "content@infinityregenerative.example"
+# The clinic's phone number for patients, printed on the patient leaflet. Until the clinic
+# sets it, the leaflet prints a marked placeholder and `prolo-kb check` lists it (with the
+# feedback address above while it is a reserved ".example" address).
+kb_clinic_phone = ""
 # The search index is written next to the HTML output (build/html -> build/index).
 kb_index_dir = ""
 
@@ -75,10 +79,27 @@ kb_handout = {
          ["evidence#the-clinic-s-outcome-claims",
           "mechanism#what-is-known-about-the-mechanism",
           "mechanism#regulatory-status-and-the-state-of-the-research"]),
-        ("Session protocol", ["protocol#in-the-clinic-s-words",
+        ("Session protocol", ["protocol#figure-treatment-timeline",
+                              "protocol#in-the-clinic-s-words",
                               "protocol#published-trial-protocols-examples"]),
         ("The four recovery groups", ["recovery#the-four-recovery-groups"]),
         ("Side effects and when to send the patient back",
          ["side-effects#warning-signs-when-to-get-help"]),
+    ],
+}
+
+# The patient leaflet (make leaflet; the HTML build puts it into the site too): one page in
+# the site's own words, with the clinic's phone (kb_clinic_phone) and the emergency number.
+kb_leaflet = {
+    "title": "After your prolotherapy shots",
+    "subtitle": "What is normal, and when to get help",
+    "file": "prolotherapy-patient-leaflet.pdf",
+    "paper": "letter",
+    "max_pages": 1,
+    "contact": True,
+    "emergency_number": "911",
+    "parts": [
+        ("What is normal after the shots", ["side-effects#what-is-normal-after-the-shots"]),
+        ("When to get help", ["side-effects#when-to-get-help"]),
     ],
 }

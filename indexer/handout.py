@@ -1,8 +1,10 @@
-"""The physician handout: a one-to-two-page PDF assembled from sections of the site's own
-pages (no second copy of the text), laid out with HTML and print CSS by WeasyPrint.
+"""Printed documents: the physician handout and the patient leaflet, PDFs assembled from
+sections of the site's own pages (no second copy of the text), laid out with HTML and print
+CSS by WeasyPrint.
 
-``kb_handout`` in conf.py names the handout's parts, each a heading and the page
-sections it is made of (``"docname#section-id"``, the anchors the site uses)::
+``kb_handout`` and ``kb_leaflet`` in conf.py have one shape: a title and the parts, each a
+heading and the page sections it is made of (``"docname#section-id"``, the anchors the
+site uses; an id may also name a block inside a section, such as a care card)::
 
     kb_handout = {
         "title": "Prolotherapy: protocol and evidence for referring physicians",
@@ -12,15 +14,18 @@ sections it is made of (``"docname#section-id"``, the anchors the site uses)::
         ],
     }
 
-- ``sphinx-build -b handout docs build/handout`` (``make pdf``) writes the PDF alone.
-- The HTML build writes the same PDF into the site and links to it from the pages for
-  physicians and from the pages the handout is made from, so the link is never broken
-  and the PDF never older than the pages.
+- ``sphinx-build -b handout docs build/handout`` (``make pdf``) writes the handout alone,
+  ``-b leaflet`` (``make leaflet``) the leaflet.
+- The HTML build writes the same PDFs into the site and links to each from the pages for
+  its readers (physicians; patients) and from the pages it is made from, so the link is
+  never broken and the PDF never older than the pages.
+- The leaflet (``"contact": True``) prints the clinic's phone number, ``kb_clinic_phone``,
+  or a marked placeholder until the clinic sets it.
 
 Citations become links to a sources list at the end of the handout; links to other pages
 become plain text (or absolute links when ``html_baseurl`` is set). The review dates are
 the pages' own: the earliest "next review" and "literature current through" of the pages
-used. A handout longer than ``max_pages`` is a ``kb.handout`` warning, which fails a
+used. A document longer than its ``max_pages`` is a ``kb.handout`` warning, which fails a
 ``-W`` build.
 
 This module is an extension of its own: ``indexer`` loads it with
@@ -51,20 +56,58 @@ from sphinx.util.osutil import relative_uri
 
 from .domain import PageRecord, get_domain, source_anchor
 from .metadata import human_date
+from .placeholders import clinic_phone
 from .report import warn
 
 logger = logging.getLogger("prolo_kb")
 
-STYLESHEET = Path(__file__).parent / "static" / "kb-handout-pdf.css"
+STATIC = Path(__file__).parent / "static"
+STYLESHEET = STATIC / "kb-handout-pdf.css"
 PAPER_SIZES = ("letter", "A4")
-DEFAULT_FILE = "physician-handout.pdf"
-LINK_TEXT = "Physician handout (PDF)"
-LINK_NOTE = ": the protocol, evidence labels, recovery groups and warning signs, ready to print."
 # Sphinx 8.2 added ``tags`` to get_and_resolve_doctree (and will require it in Sphinx 11).
 _RESOLVE_TAKES_TAGS = "tags" in inspect.signature(
     BuildEnvironment.get_and_resolve_doctree).parameters
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FILE_NAME = re.compile(r"^[\w.-]+\.pdf$")
+
+
+# --- The kinds of printed document -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between the printed documents: where they are configured, how they
+    are named in messages, who the site links them for, and their print style."""
+
+    key: str  # the conf.py setting
+    noun: str  # in messages
+    default_file: str
+    default_max_pages: int
+    link_text: str
+    link_note: str
+    readers: str  # audience whose pages link to it
+    others: str  # pages also for this audience link only in their footer
+    stylesheets: tuple[Path, ...]
+    literature_date: bool  # "literature current through" in the masthead
+
+
+HANDOUT = Kind(
+    key="kb_handout", noun="physician handout", default_file="physician-handout.pdf",
+    default_max_pages=2, link_text="Physician handout (PDF)",
+    link_note=": the protocol, evidence labels, recovery groups and warning signs, ready to "
+              "print.",
+    readers="physician", others="patient", stylesheets=(STYLESHEET,), literature_date=True)
+LEAFLET = Kind(
+    key="kb_leaflet", noun="patient leaflet", default_file="patient-leaflet.pdf",
+    default_max_pages=1, link_text="Patient leaflet (PDF)",
+    link_note=": what is normal after the shots, the warning signs and whom to call, on one "
+              "page to print or send.",
+    readers="patient", others="physician",
+    stylesheets=(STYLESHEET, STATIC / "kb-leaflet-pdf.css"), literature_date=False)
+KINDS = (HANDOUT, LEAFLET)
+# Kept for callers of the first version of this module.
+DEFAULT_FILE = HANDOUT.default_file
+LINK_TEXT = HANDOUT.link_text
+LINK_NOTE = HANDOUT.link_note
 
 
 # --- Configuration ----------------------------------------------------------------------
@@ -79,15 +122,18 @@ class Part:
 
 @dataclass(frozen=True)
 class HandoutConfig:
-    """``kb_handout``, validated."""
+    """``kb_handout`` or ``kb_leaflet``, validated."""
 
     title: str
     parts: tuple[Part, ...]
     subtitle: str = ""
-    file: str = DEFAULT_FILE
+    file: str = HANDOUT.default_file
     paper: str = "letter"
     max_pages: int = 2
     in_site: bool = True
+    kind: Kind = HANDOUT
+    contact: bool = False  # print the clinic's phone and the emergency number
+    emergency_number: str = ""
 
     @property
     def docnames(self) -> list[str]:
@@ -99,57 +145,72 @@ class HandoutConfig:
         return list(seen)
 
     @classmethod
-    def parse(cls, value: object) -> HandoutConfig | None:
-        """``None`` when no handout is configured; :class:`ConfigError` when malformed."""
+    def parse(cls, value: object, kind: Kind = HANDOUT) -> HandoutConfig | None:
+        """``None`` when the document is not configured; :class:`ConfigError` when
+        malformed."""
         if not value:
             return None
+        key = kind.key
         if not isinstance(value, dict):
-            raise ConfigError("kb_handout must be a dict with 'title' and 'parts'")
-        known = {"title", "subtitle", "parts", "file", "paper", "max_pages", "in_site"}
+            raise ConfigError(f"{key} must be a dict with 'title' and 'parts'")
+        known = {"title", "subtitle", "parts", "file", "paper", "max_pages", "in_site",
+                 "contact", "emergency_number",
+                 "topics"}  # the search answers it goes with (indexer/searchpage.py)
         unknown = sorted(set(value) - known)
         if unknown:
-            raise ConfigError(f"kb_handout has unknown keys: {', '.join(unknown)}")
+            raise ConfigError(f"{key} has unknown keys: {', '.join(unknown)}")
         title = value.get("title")
         if not isinstance(title, str) or not title.strip():
-            raise ConfigError("kb_handout needs a 'title'")
-        file = value.get("file", DEFAULT_FILE)
+            raise ConfigError(f"{key} needs a 'title'")
+        file = value.get("file", kind.default_file)
         if not isinstance(file, str) or not _FILE_NAME.match(file):
-            raise ConfigError(f"kb_handout 'file' must be a file name ending in .pdf, "
+            raise ConfigError(f"{key} 'file' must be a file name ending in .pdf, "
                               f"not {file!r}")
         paper = value.get("paper", "letter")
         if paper not in PAPER_SIZES:
-            raise ConfigError(f"kb_handout 'paper' must be one of {', '.join(PAPER_SIZES)}")
-        max_pages = value.get("max_pages", 2)
+            raise ConfigError(f"{key} 'paper' must be one of {', '.join(PAPER_SIZES)}")
+        max_pages = value.get("max_pages", kind.default_max_pages)
         if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
-            raise ConfigError("kb_handout 'max_pages' must be a whole number of at least 1")
-        return cls(title=title.strip(), parts=tuple(_parts(value.get("parts"))),
+            raise ConfigError(f"{key} 'max_pages' must be a whole number of at least 1")
+        return cls(title=title.strip(), parts=tuple(_parts(value.get("parts"), key)),
                    subtitle=str(value.get("subtitle", "")).strip(), file=file, paper=paper,
-                   max_pages=max_pages, in_site=bool(value.get("in_site", True)))
+                   max_pages=max_pages, in_site=bool(value.get("in_site", True)), kind=kind,
+                   contact=bool(value.get("contact", False)),
+                   emergency_number=str(value.get("emergency_number", "")).strip())
 
 
-def _parts(value: object) -> Iterator[Part]:
+def _parts(value: object, key: str) -> Iterator[Part]:
     if not isinstance(value, (list, tuple)) or not value:
-        raise ConfigError("kb_handout 'parts' must be a list of (heading, [sections])")
+        raise ConfigError(f"{key} 'parts' must be a list of (heading, [sections])")
     for n, item in enumerate(value, start=1):
         if (not isinstance(item, (list, tuple)) or len(item) != 2
                 or not isinstance(item[0], str) or not isinstance(item[1], (list, tuple))
                 or not item[1]):
-            raise ConfigError(f"kb_handout part {n} must be (heading, [\"doc#section\", ...])")
+            raise ConfigError(f"{key} part {n} must be (heading, [\"doc#section\", ...])")
         sections = []
         for ref in item[1]:
             docname, _, anchor = str(ref).partition("#")
             if not docname or not anchor:
-                raise ConfigError(f"kb_handout part {n}: {ref!r} must be 'docname#section-id'")
+                raise ConfigError(f"{key} part {n}: {ref!r} must be 'docname#section-id'")
             sections.append((docname.strip(), anchor.strip()))
         yield Part(heading=item[0].strip(), sections=tuple(sections))
 
 
-def handout_config(app: Sphinx) -> HandoutConfig | None:
-    return HandoutConfig.parse(app.config.kb_handout)
+def handout_config(app: Sphinx, kind: Kind = HANDOUT) -> HandoutConfig | None:
+    return HandoutConfig.parse(getattr(app.config, kind.key), kind)
+
+
+def configured(app: Sphinx, kinds: Iterable[Kind] = KINDS) -> Iterator[HandoutConfig]:
+    """The printed documents conf.py configures, of ``kinds``."""
+    for kind in kinds:
+        config = handout_config(app, kind)
+        if config is not None:
+            yield config
 
 
 def _validate(app: Sphinx, config: Any) -> None:
-    HandoutConfig.parse(config.kb_handout)  # raise at start-up, not after reading
+    for kind in KINDS:  # raise at start-up, not after reading
+        HandoutConfig.parse(getattr(config, kind.key), kind)
 
 
 # --- Assembling the handout from the doctrees -------------------------------------------
@@ -162,10 +223,14 @@ class _Sources:
     labels: dict[str, str]
 
 
-def _find_section(doctree: nodes.document, anchor: str) -> nodes.section | None:
+def _find_section(doctree: nodes.document, anchor: str) -> nodes.Element | None:
+    """The section with id ``anchor``, or else the block (a care card...) with it."""
     for section in doctree.findall(nodes.section):
         if anchor in section["ids"]:
             return section
+    for element in doctree.findall(nodes.Element):
+        if anchor in element.get("ids", []):
+            return element
     return None
 
 
@@ -190,9 +255,10 @@ def _dropped(node: nodes.Element) -> bool:
 class _Assembler:
     """Turns the configured sections into HTML fragments with the builder's translator."""
 
-    def __init__(self, app: Sphinx, builder: StandaloneHTMLBuilder) -> None:
+    def __init__(self, app: Sphinx, builder: StandaloneHTMLBuilder, key: str) -> None:
         self.app = app
         self.builder = builder
+        self.key = key  # the conf.py setting, for messages
         self.domain = get_domain(app.env)
         self.references = self.domain.all_references()
         self.anchors = {source_anchor(sid): sid for sid in self.references}
@@ -209,23 +275,28 @@ class _Assembler:
         return self._doctrees[docname]
 
     def section(self, docname: str, anchor: str) -> tuple[str, str] | None:
-        """(title, HTML body) of one section, or None (with a warning) if it is missing."""
+        """(title, HTML body) of one section, or None (with a warning) if it is missing.
+        A block that is not a section is shown whole, with no title ("")."""
         if docname not in self.app.env.found_docs:
-            warn(docname, None, "handout", f"kb_handout names {docname}#{anchor}, but there "
+            warn(docname, None, "handout", f"{self.key} names {docname}#{anchor}, but there "
                  f"is no page {docname!r}")
             return None
         doctree = self.doctree(docname)
         section = _find_section(doctree, anchor)
         if section is None:
-            warn(docname, None, "handout", f"kb_handout names section {anchor!r}, which "
+            warn(docname, None, "handout", f"{self.key} names section {anchor!r}, which "
                  f"{docname} does not have (its sections: {', '.join(_section_ids(doctree))})")
             return None
         if docname in self.domain.pages:
             self.pages[docname] = self.domain.pages[docname]
-        title = section.children[0].astext() if section.children else anchor
         body = nodes.container(classes=["kb-handout-body"])
-        for child in section.children[1:]:
-            body += child.deepcopy()
+        if isinstance(section, nodes.section):
+            title = section.children[0].astext() if section.children else anchor
+            for child in section.children[1:]:
+                body += child.deepcopy()
+        else:
+            title = ""
+            body += section.deepcopy()
         self._clean(body, docname)
         return title, self.builder.render_partial(body)["fragment"]
 
@@ -258,7 +329,8 @@ class _Assembler:
             ref.replace_self(nodes.inline("", "", *ref.children))
 
 
-def _review_facts(pages: Iterable[PageRecord]) -> list[tuple[str, str]]:
+def _review_facts(pages: Iterable[PageRecord], literature_date: bool = True
+                  ) -> list[tuple[str, str]]:
     """The review facts of the pages used, as (label, value): for each date the earliest
     of the pages (the one that binds the whole handout), and every reviewer."""
     records = list(pages)
@@ -273,7 +345,7 @@ def _review_facts(pages: Iterable[PageRecord]) -> list[tuple[str, str]]:
                       + (f" by {'; '.join(reviewers)}" if reviewers else "")))
     if due:
         facts.append(("Next review due", human_date(due[0])))
-    if literature:
+    if literature and literature_date:
         facts.append(("Literature current through", human_date(literature[0])))
     return facts
 
@@ -316,11 +388,26 @@ def _masthead(app: Sphinx, config: HandoutConfig, review: list[tuple[str, str]])
             + f'<p class="review">{facts}</p></header>')
 
 
-def handout_html(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutConfig) -> str:
-    """The handout as one HTML document, ready for WeasyPrint."""
+def _contact_html(app: Sphinx, config: HandoutConfig) -> str:
+    """Whom to call: the clinic's phone (or its marked placeholder), the emergency number."""
+    if not config.contact:
+        return ""
     esc = html.escape
-    assembler = _Assembler(app, builder)
-    body: list[str] = []
+    phone, unset = clinic_phone(app)
+    number = (f'<span class="phone placeholder">{esc(phone)}</span>' if unset
+              else f'<a class="phone" href="tel:{esc(re.sub(r"[^0-9+]", "", phone))}">'
+                   f"{esc(phone)}</a>")
+    emergency = (f'<span class="contact-emergency"><b>Emergency:</b> call '
+                 f"{esc(config.emergency_number)}</span>" if config.emergency_number else "")
+    return (f'<p class="contact"><span class="contact-clinic"><b>Clinic phone:</b> {number}'
+            f"</span>{emergency}</p>")
+
+
+def handout_html(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutConfig) -> str:
+    """The printed document as one HTML document, ready for WeasyPrint."""
+    esc = html.escape
+    assembler = _Assembler(app, builder, config.kind.key)
+    body: list[str] = [_contact_html(app, config)]
     for n, part in enumerate(config.parts, start=1):
         pieces = []
         for docname, anchor in part.sections:
@@ -328,7 +415,7 @@ def handout_html(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutCon
             if found is None:
                 continue
             title, fragment = found
-            heading = f"<h3>{esc(title)}</h3>" if len(part.sections) > 1 else ""
+            heading = f"<h3>{esc(title)}</h3>" if title and len(part.sections) > 1 else ""
             pieces.append(f'<div class="piece" data-source="{esc(docname)}#{esc(anchor)}">'
                           f"{heading}{fragment}</div>")
         body.append(f'<section class="part part-{n}" id="part-{n}">'
@@ -336,10 +423,11 @@ def handout_html(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutCon
     body.append(_sources_html(assembler))
     email = str(app.config.kb_feedback_email or "")
     if email:
-        body.append(f'<p class="feedback">Report a problem with this handout: '
+        body.append(f'<p class="feedback">Report a problem with this '
+                    f'{config.kind.noun.rsplit(" ", 1)[-1]}: '
                     f'<a href="mailto:{esc(email)}">{esc(email)}</a></p>')
-    review = _review_facts(assembler.pages[d] for d in config.docnames
-                           if d in assembler.pages)
+    review = _review_facts((assembler.pages[d] for d in config.docnames
+                            if d in assembler.pages), config.kind.literature_date)
     author = str(app.config.author or "")
     footer = " · ".join(x for x in (author, config.title) if x)
     page_css = (
@@ -353,7 +441,9 @@ def handout_html(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutCon
         f"<title>{esc(config.title)}</title>"
         f'<meta name="author" content="{esc(author)}">'
         '<meta name="generator" content="prolo-kb handout">'
-        f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style><style>{page_css}</style>"
+        + "".join(f"<style>{sheet.read_text(encoding='utf-8')}</style>"
+                  for sheet in config.kind.stylesheets)
+        + f"<style>{page_css}</style>"
         f"</head><body>{_masthead(app, config, review)}<main>{''.join(body)}</main>"
         "</body></html>\n"
     )
@@ -387,8 +477,9 @@ def render_pdf(document_html: str, target: Path, *, base_url: str) -> int:
 
 def write_handout(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutConfig,
                   target: Path) -> int | None:
-    """Assemble and render the handout into ``target``; its page count, or None if it
+    """Assemble and render the document into ``target``; its page count, or None if it
     could not be rendered (reported as a ``kb.handout`` warning)."""
+    noun, key = config.kind.noun, config.kind.key
     document_html = handout_html(app, builder, config)
     stamp = Path(app.doctreedir) / f"{target.name}.sha256"  # out of the published site
     digest = hashlib.sha256(document_html.encode()).hexdigest()
@@ -401,15 +492,15 @@ def write_handout(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutCo
     try:
         pages = render_pdf(document_html, target, base_url=str(app.srcdir))
     except HandoutUnavailable as exc:
-        logger.warning(f"physician handout not written: {exc}", type="kb", subtype="handout")
+        logger.warning(f"{noun} not written: {exc}", type="kb", subtype="handout")
         return None
     if pages > config.max_pages:
-        logger.warning(f"the physician handout {target.name} is {pages} pages long; it "
+        logger.warning(f"the {noun} {target.name} is {pages} pages long; it "
                        f"must fit on {config.max_pages} (shorten its sections or drop one "
-                       f"from kb_handout in conf.py)", type="kb", subtype="handout")
+                       f"from {key} in conf.py)", type="kb", subtype="handout")
     else:
         stamp.write_text(f"{digest} {pages}\n", encoding="utf-8")
-    logger.info(f"physician handout: {pages} page{'s' if pages != 1 else ''} -> {target}")
+    logger.info(f"{noun}: {pages} page{'s' if pages != 1 else ''} -> {target}")
     return pages
 
 
@@ -421,6 +512,7 @@ class HandoutBuilder(StandaloneHTMLBuilder):
     name = "handout"
     format = "handout"  # not "html": no site pages, no search index
     epilog = "The physician handout is in %(outdir)s."
+    kind = HANDOUT
 
     def get_theme_config(self) -> tuple[str, dict[str, str | int | bool]]:
         return "basic", {}  # the handout has its own layout; no site theme to load
@@ -443,54 +535,71 @@ class HandoutBuilder(StandaloneHTMLBuilder):
         pass
 
     def finish(self) -> None:
-        config = handout_config(self._app)
+        config = handout_config(self._app, self.kind)
         if config is None:
-            logger.warning("no physician handout to build: set kb_handout in conf.py",
+            logger.warning(f"no {self.kind.noun} to build: set {self.kind.key} in conf.py",
                            type="kb", subtype="handout")
             return
         write_handout(self._app, self, config, Path(self.outdir) / config.file)
 
 
+class LeafletBuilder(HandoutBuilder):
+    """``-b leaflet``: reads the docs and writes only the patient leaflet PDF."""
+
+    name = "leaflet"
+    epilog = "The patient leaflet is in %(outdir)s."
+    kind = LEAFLET
+
+
 def _site_handout(app: Sphinx, exception: BaseException | None) -> None:
-    """After an HTML build, put the handout into the site the pages link to."""
+    """After an HTML build, put the printed documents into the site the pages link to."""
     if exception is not None or app.builder.name != "html":
         return
-    config = handout_config(app)
-    if config is None or not config.in_site:
-        return
     assert isinstance(app.builder, StandaloneHTMLBuilder)
-    write_handout(app, app.builder, config, Path(app.outdir) / config.file)
+    for config in configured(app):
+        if config.in_site:
+            write_handout(app, app.builder, config, Path(app.outdir) / config.file)
 
 
 def _links_to_handout(app: Sphinx, docname: str, config: HandoutConfig) -> tuple[bool, bool]:
-    """Where a page links to the handout: (at the top, in the review footer).
+    """Where a page links to a printed document: (at the top, in the review footer).
 
-    Pages for physicians and not for patients (the physician pages) link at the top;
-    every page for physicians that the handout is made from links in its footer.
+    Pages for the document's readers and not for the others (for the handout: pages for
+    physicians, not for patients) link at the top; every page for its readers that the
+    document is made from links in its footer.
     """
     page = get_domain(app.env).pages.get(docname)
     audience = set(page["audience"]) if page else set()
-    if "physician" not in audience:
+    if config.kind.readers not in audience:
         return False, False
-    return "patient" not in audience, docname in config.docnames
+    return config.kind.others not in audience, docname in config.docnames
 
 
 def add_handout_link(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Link the pages for physicians to the handout (HTML builds that include it)."""
+    """Link the pages to the printed documents for their readers (HTML builds that
+    include them)."""
     if app.builder.name != "html":
         return
-    config = handout_config(app)
-    if config is None or not config.in_site:
-        return
+    for config in configured(app):
+        if config.in_site:
+            _add_link(app, doctree, docname, config)
+
+
+def _add_link(app: Sphinx, doctree: nodes.document, docname: str,
+              config: HandoutConfig) -> None:
     top, footer = _links_to_handout(app, docname, config)
     if not (top or footer):
         return
     uri = relative_uri(app.builder.get_target_uri(docname), config.file)
+    kind = config.kind
+    extra = ["kb-leaflet-link"] if kind is LEAFLET else []
 
     def link(classes: list[str]) -> nodes.paragraph:
-        para = nodes.paragraph(classes=["kb-handout-link", *classes])
-        para += nodes.reference("", LINK_TEXT, refuri=uri, classes=["kb-handout-pdf"])
-        para += nodes.Text(LINK_NOTE)
+        para = nodes.paragraph(classes=["kb-handout-link", *extra, *classes])
+        para += nodes.reference("", kind.link_text, refuri=uri,
+                                classes=["kb-handout-pdf", *(c.replace("-link", "-pdf")
+                                                             for c in extra)])
+        para += nodes.Text(kind.link_note)
         return para
 
     if top:
@@ -506,8 +615,12 @@ def add_handout_link(app: Sphinx, doctree: nodes.document, docname: str) -> None
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_config_value("kb_handout", {}, "env", types=[dict])
+    app.setup_extension("indexer.placeholders")  # kb_clinic_phone
+    for kind in KINDS:
+        if kind.key not in app.config:  # the search page's module reads kb_leaflet too
+            app.add_config_value(kind.key, {}, "env", types=[dict])
     app.add_builder(HandoutBuilder)
+    app.add_builder(LeafletBuilder)
     app.connect("config-inited", _validate)
     app.connect("doctree-resolved", add_handout_link)
     app.connect("build-finished", _site_handout)
