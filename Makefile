@@ -12,7 +12,7 @@ PORT ?= 8000
 DOCS := $(shell find docs -type f -not -path '*/__pycache__/*' 2>/dev/null)
 SRC := $(shell find src indexer -name '*.py' -o -name '*.css' -o -name '*.js' -o -name '*.html' 2>/dev/null)
 
-.PHONY: help venv build serve live test lint eval bench fuzz check pdf clean
+.PHONY: help venv build serve live test lint eval bench fuzz check pdf leaflet clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -67,6 +67,10 @@ check: $(STAMP)  ## content health report for the content lead (exit 1: publicat
 pdf: $(STAMP)  ## the physician handout PDF (build/handout/), from the same docs
 	$(BIN)/sphinx-build -b handout $(SPHINXOPTS) docs build/handout
 	@ls build/handout/*.pdf
+
+leaflet: $(STAMP)  ## the one-page patient leaflet PDF (build/handout/), from the same docs
+	$(BIN)/sphinx-build -b leaflet $(SPHINXOPTS) docs build/handout
+	@ls build/handout/*leaflet*.pdf
 
 # --- Scale benchmark and the long fuzz run (bench/, tests/test_fuzz.py) -------------------
 BENCHOPTS ?=
