@@ -21,7 +21,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import zip_longest
 from pathlib import Path
@@ -29,6 +29,8 @@ from typing import Any, Literal, TextIO
 
 from .content import Document, PageMeta
 from .errors import KBError
+from .placeholders import Placeholder, unset
+from .placeholders import read as read_settings
 from .store import Manifest, iter_documents, open_index
 
 MAX_GRADE = 8.0
@@ -113,6 +115,8 @@ class HealthReport:
     by_topic: dict[str, dict[str, int]]
     by_audience: dict[str, dict[str, int]]
     problems: tuple[Problem, ...] = field(default=())
+    # Settings still at a placeholder (listed, never blocking); None: not recorded.
+    placeholders: tuple[Placeholder, ...] | None = None
 
     @property
     def ok(self) -> bool:
@@ -284,6 +288,8 @@ def report_json(report: HealthReport) -> dict[str, Any]:
                             for d in report.without_sources],
         "escalations": [{**_entry(d), "signs": list(d.signs)} for d in report.escalations],
         "counts": {"by_topic": report.by_topic, "by_audience": report.by_audience},
+        "placeholders": (None if report.placeholders is None
+                         else [p.to_dict() for p in report.placeholders]),
     }
 
 
@@ -446,6 +452,19 @@ def _counts_text(report: HealthReport) -> list[str]:
     return out
 
 
+def _placeholders_text(report: HealthReport, width: int) -> list[str]:
+    found = report.placeholders
+    if found is None:
+        return [*_heading("Unset placeholders"), "  Not recorded: the build that wrote this "
+                "index kept no record of the clinic's settings (run make build)."]
+    out = _heading(f"Unset placeholders ({len(found)}): the clinic's to set in docs/conf.py")
+    if not found:
+        return [*out, "  None: the clinic's phone and the feedback address are set."]
+    return out + table(["Setting", "Now", "What it is"],
+                       [(p.setting, p.value or "(empty)", p.what) for p in found],
+                       width=width, wrap=2)
+
+
 def format_report(report: HealthReport, *, width: int = 100) -> str:
     """The report as readable plain text, about ``width`` characters wide."""
     width = max(72, width)
@@ -460,6 +479,7 @@ def format_report(report: HealthReport, *, width: int = 100) -> str:
         *_sources_text(report, width),
         *_escalations_text(report, width),
         *_counts_text(report),
+        *_placeholders_text(report, width),
         "",
     ]
     out.append("Result: OK, nothing blocks publication." if report.ok else
@@ -491,6 +511,9 @@ def run_check(
     report = assess(opened.manifest, iter_documents(opened),
                     today=today or date.today(), soon_days=soon_days,
                     max_grade=max_grade, index=str(index_path))
+    settings = read_settings(Path(index_path))
+    if settings is not None:
+        report = replace(report, placeholders=tuple(unset(settings)))
     stream = out or sys.stdout
     if as_json:
         stream.write(json.dumps(report_json(report), ensure_ascii=False, indent=1) + "\n")
