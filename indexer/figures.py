@@ -4,8 +4,8 @@ The numbers and words of each figure are kept once, in the YAML file named by
 ``kb_figures`` (``docs/_data/figures.yaml``); this module only knows how to draw two kinds
 of figure from them:
 
-- ``timeline``: rows of labelled bars on one time axis (``"72 hours"``, ``"4 weeks"``);
-- ``groups``: one labelled bar per group on a 0-100% scale, a range (``{from, to}``), an
+- ``timeline``: rows of labelled bars on one time axis (``"48 hours"``, ``"2 weeks"``);
+- ``groups``: one labelled bar per group on a percentage scale, a range (``{from, to}``), an
   approximate value (``{about}``) or words alone (``{words}``: no bar, no invented number).
 
 Each figure is an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that says the
@@ -117,11 +117,11 @@ def _lower_first(text: str) -> str:
 
 
 def parse_time(value: object, where: str) -> float:
-    """``"72 hours"`` -> 3.0 (days)."""
+    """``"48 hours"`` -> 2.0 (days)."""
     match = _TIME.match(str(value))
     if match is None:
-        raise FigureError(f"{where}: {value!r} is not a time such as '72 hours', '3 days' "
-                          "or '4 weeks'")
+        raise FigureError(f"{where}: {value!r} is not a time such as '48 hours', '3 days' "
+                          "or '2 weeks'")
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -351,7 +351,7 @@ def draw_groups(fig: Groups, uid: str) -> str:
 
     y = PAD / 2
     y = svg.lines([fig.scale_label], left, y, size=SMALL, font_weight="bold")
-    ticks = [0, 25, 50, 75, 100]  # the scale, not data
+    ticks = [25 * n for n in range(5)]  # the scale, not data
     for n, tick in enumerate(ticks):
         anchor = "start" if n == 0 else "end" if n == len(ticks) - 1 else "middle"
         svg.add("text", f"{tick}%", x=x(tick), y=float(y + SMALL - 2), font_size=SMALL,
