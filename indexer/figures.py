@@ -266,16 +266,15 @@ class Svg:
                          fill="currentColor", **attrs)
         return y
 
-    def track(self, left: float, right: float, y: float) -> None:
-        """The faint band a bar sits on (the whole time or scale)."""
+    def track(self, left: float, right: float, y: float, ticks: list[float]) -> None:
+        """The faint band a bar sits on (the whole time or scale), with a dotted mark at
+        each tick of the axis (in the band only: never across a label)."""
         self.add("rect", x=float(left), y=float(y), width=float(right - left), height=BAR,
                  class_="kb-fig-track", fill="currentColor", fill_opacity="0.07")
-
-    def grid(self, x: float, top: float, bottom: float) -> None:
-        """A dotted upright line at a tick of the axis."""
-        self.add("line", x1=float(x), x2=float(x), y1=float(top), y2=float(bottom),
-                 stroke="currentColor", stroke_opacity="0.25", stroke_dasharray="2 3",
-                 class_="kb-fig-grid")
+        for x in ticks:
+            self.add("line", x1=float(x), x2=float(x), y1=float(y - 3), y2=float(y + BAR + 3),
+                     stroke="currentColor", stroke_opacity="0.3", stroke_dasharray="2 2",
+                     class_="kb-fig-grid")
 
     def markup(self, uid: str, title: str, desc: str, height: float, classes: str,
                width: int = WIDTH) -> str:
@@ -308,15 +307,15 @@ def draw_timeline(fig: Timeline, uid: str, wide: bool = False) -> str:
     def x(days: float) -> float:
         return left + (right - left) * days / fig.axis_end
 
+    ticks = [(7.0 * w, str(w)) for w in range(int(fig.axis_end // 7) + 1)]  # weeks
     y = PAD / 2
-    top = y
     for row in fig.rows:
         if wide:  # the bar level with the middle of its label
             label_bottom = svg.lines(_wrap(row.label, width=LABELS - PAD), PAD, y)
             y += max(0.0, (label_bottom - y - BAR) / 2)
         else:
             y = label_bottom = svg.lines(_wrap(row.label), left, y) + 2
-        svg.track(left, right, y)
+        svg.track(left, right, y, [x(days) for days, _label in ticks])
         if row.end is None:  # a mark: a short upright bar at the moment it happens
             start = min(x(row.start), right - 6)
             svg.add("rect", **_tone(row.tone, x=start, y=float(y - 3), width=6.0,
@@ -331,9 +330,6 @@ def draw_timeline(fig: Timeline, uid: str, wide: bool = False) -> str:
                                     width=x(row.end) - x(row.start), height=BAR))
         y = max(y + BAR, label_bottom) + GAP
     # The time axis: weeks after the shots.
-    ticks = [(7.0 * w, str(w)) for w in range(int(fig.axis_end // 7) + 1)]
-    for days, _label in ticks:
-        svg.grid(x(days), top + LINE, y)
     svg.add("line", x1=float(left), x2=float(right), y1=float(y), y2=float(y),
             stroke="currentColor", stroke_width="1.5")
     for days, label in ticks:
@@ -365,13 +361,12 @@ def draw_groups(fig: Groups, uid: str) -> str:
         svg.add("text", f"{tick}%", x=x(tick), y=float(y + SMALL - 2), font_size=SMALL,
                 fill="currentColor", text_anchor=anchor)
     y += SMALL + 4
-    grid_top = y
     for group in fig.groups:
         y += 6
         first = f"{group.name}: {group.relief_words}"
         line = first + (f". {group.lasts}" if group.lasts else "")
         y = svg.lines(_wrap(line), left, y, bold_first=f"{group.name}:") + 2
-        svg.track(left, right, y)
+        svg.track(left, right, y, [x(tick) for tick in ticks])
         if group.relief is None:  # words only: an outline, no bar, no invented number
             svg.add("rect", x=float(left + 0.5), y=float(y + 0.5),
                     width=float(right - left - 1), height=BAR - 1, fill="none",
@@ -389,8 +384,6 @@ def draw_groups(fig: Groups, uid: str) -> str:
                 svg.add("rect", **_tone("range", x=x(high) - 3, y=float(y - 3),
                                         width=6.0, height=BAR + 6))
         y += BAR + 4
-    for tick in ticks:
-        svg.grid(x(tick), grid_top, y)
     if fig.next_step:
         y += 4
         svg.add("rect", **_tone("next", x=float(left), y=float(y + 4), width=4.0,
