@@ -88,6 +88,7 @@ class Kind:
     others: str  # pages also for this audience link only in their footer
     stylesheets: tuple[Path, ...]
     literature_date: bool  # "literature current through" in the masthead
+    link_class: str = ""  # a class of its own for its links, beside kb-handout-link
 
 
 HANDOUT = Kind(
@@ -102,12 +103,9 @@ LEAFLET = Kind(
     link_note=": what is normal after the shots, the warning signs and whom to call, on one "
               "page to print or send.",
     readers="patient", others="physician",
-    stylesheets=(STYLESHEET, STATIC / "kb-leaflet-pdf.css"), literature_date=False)
+    stylesheets=(STYLESHEET, STATIC / "kb-leaflet-pdf.css"), literature_date=False,
+    link_class="kb-leaflet")
 KINDS = (HANDOUT, LEAFLET)
-# Kept for callers of the first version of this module.
-DEFAULT_FILE = HANDOUT.default_file
-LINK_TEXT = HANDOUT.link_text
-LINK_NOTE = HANDOUT.link_note
 
 
 # --- Configuration ----------------------------------------------------------------------
@@ -155,7 +153,9 @@ class HandoutConfig:
             raise ConfigError(f"{key} must be a dict with 'title' and 'parts'")
         known = {"title", "subtitle", "parts", "file", "paper", "max_pages", "in_site",
                  "contact", "emergency_number",
-                 "topics"}  # the search answers it goes with (indexer/searchpage.py)
+                 # read by the search page (indexer/searchpage.py): the answers it goes
+                 # with, and an address elsewhere instead of the site's copy
+                 "topics", "url"}
         unknown = sorted(set(value) - known)
         if unknown:
             raise ConfigError(f"{key} has unknown keys: {', '.join(unknown)}")
@@ -592,13 +592,13 @@ def _add_link(app: Sphinx, doctree: nodes.document, docname: str,
         return
     uri = relative_uri(app.builder.get_target_uri(docname), config.file)
     kind = config.kind
-    extra = ["kb-leaflet-link"] if kind is LEAFLET else []
+    own = [kind.link_class] if kind.link_class else []
 
     def link(classes: list[str]) -> nodes.paragraph:
-        para = nodes.paragraph(classes=["kb-handout-link", *extra, *classes])
+        para = nodes.paragraph(classes=["kb-handout-link", *(f"{c}-link" for c in own),
+                                        *classes])
         para += nodes.reference("", kind.link_text, refuri=uri,
-                                classes=["kb-handout-pdf", *(c.replace("-link", "-pdf")
-                                                             for c in extra)])
+                                classes=["kb-handout-pdf", *(f"{c}-pdf" for c in own)])
         para += nodes.Text(kind.link_note)
         return para
 
