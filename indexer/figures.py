@@ -9,10 +9,10 @@ of figure from them:
   approximate value (``{about}``) or words alone (``{words}``: no bar, no invented number).
 
 Each figure is an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that says the
-same thing in words (also shown under the picture), drawn with ``currentColor`` and
-classes that ``kb-figures.css`` colours from the pydata theme's variables (light and dark
-mode), with a ``viewBox`` so it scales to the width of a phone, and presentation
-attributes that print (WeasyPrint, for the handout and the leaflet). No script, no
+same thing in words (the figure's own words; a caption is shown under it), drawn with
+``currentColor`` and classes that ``kb-figures.css`` colours from the pydata theme's
+variables (light and dark mode), with a ``viewBox`` so it scales to the width of a phone,
+and presentation attributes that print (WeasyPrint: the handout, the leaflet). No script, no
 network; the same data gives the same bytes. The SVG text is left out of the search index
 and of the reading-grade checks (the page's prose says the same).
 """
@@ -380,7 +380,7 @@ def draw_groups(fig: Groups, uid: str) -> str:
                 svg.add("rect", **_tone("range", x=x(low), y=float(y),
                                         width=x(high) - x(low), height=BAR,
                                         fill_opacity="0.45"))
-            if group.relief[0] == high:  # "about": a soft end either side
+            if low == high:  # "about": a short upright mark at the value
                 svg.add("rect", **_tone("range", x=x(high) - 3, y=float(y - 3),
                                         width=6.0, height=BAR + 6))
         y += BAR + 4
