@@ -69,6 +69,8 @@ _RESOLVE_TAKES_TAGS = "tags" in inspect.signature(
     BuildEnvironment.get_and_resolve_doctree).parameters
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FILE_NAME = re.compile(r"^[\w.-]+\.pdf$")
+# A tagged PDF: screen readers follow its headings and reading order.
+PDF_OPTIONS = {"pdf_tags": True}
 
 
 # --- The kinds of printed document -------------------------------------------------------
@@ -468,7 +470,7 @@ def render_pdf(document_html: str, target: Path, *, base_url: str) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        document.write_pdf(tmp)
+        document.write_pdf(tmp, **PDF_OPTIONS)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -482,7 +484,8 @@ def write_handout(app: Sphinx, builder: StandaloneHTMLBuilder, config: HandoutCo
     noun, key = config.kind.noun, config.kind.key
     document_html = handout_html(app, builder, config)
     stamp = Path(app.doctreedir) / f"{target.name}.sha256"  # out of the published site
-    digest = hashlib.sha256(document_html.encode()).hexdigest()
+    digest = hashlib.sha256(f"{sorted(PDF_OPTIONS.items())}\n{document_html}".encode()
+                            ).hexdigest()
     try:
         recorded = stamp.read_text(encoding="utf-8").split()
         if target.is_file() and len(recorded) == 2 and recorded[0] == digest:

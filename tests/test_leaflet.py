@@ -63,6 +63,9 @@ def test_real_leaflet_is_one_page_with_the_timeline_the_signs_and_whom_to_call(
         pytest.fail(f"no leaflet at {pdf}: run `make build` first")
     assert pdf_pages(pdf) == 1
     assert "612 x 792 pts (letter)" in page_size(pdf)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M), info  # screen readers can follow it
+    assert re.search(r"^Title:\s+After your prolotherapy shots$", info, re.M), info
     text = pdf_text(pdf)
     conf = runpy.run_path(str(REPO / "docs" / "conf.py"))
     phone = str(conf.get("kb_clinic_phone") or "").strip()
