@@ -86,8 +86,8 @@ class Kind:
     default_max_pages: int
     link_text: str
     link_note: str
-    readers: str  # audience whose pages link to it
-    others: str  # pages also for this audience link only in their footer
+    readers: str  # the audience whose pages link to it
+    others: str  # a page also for this audience links to it only in its footer
     stylesheets: tuple[Path, ...]
     literature_date: bool  # "literature current through" in the masthead
     link_class: str = ""  # a class of its own for its links, beside kb-handout-link
