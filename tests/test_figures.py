@@ -324,3 +324,25 @@ def test_figures_in_chromium_light_dark_and_phone(tmp_path: Path) -> None:
         finally:
             browser.close()
     assert seen[(1200, "light")] != seen[(1200, "dark")]  # the theme's colours, per mode
+
+
+def test_an_edit_to_the_data_redraws_the_pages(make_app: Any, rootdir: Path,
+                                               tmp_path: Path) -> None:
+    """An incremental build after the data file changes redraws every page that shows a
+    figure of it (the pages depend on the file)."""
+    srcdir = tmp_path / "src"
+    shutil.copytree(rootdir / "test-figures", srcdir)
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    app.cleanup()
+    data = srcdir / "_data" / "figures.yaml"
+    data.write_text(data.read_text(encoding="utf-8").replace("First 48 hours: a test span.",
+                                                             "First 36 hours: edited."),
+                    encoding="utf-8")
+    app = make_app("html", srcdir=srcdir)
+    app.build()
+    out = Path(app.outdir)
+    for page in ("care", "doctors"):
+        html = (out / f"{page}.html").read_text(encoding="utf-8")
+        assert "First 36 hours: edited." in html and "48 hours: a test span" not in html
+    app.cleanup()
