@@ -5,8 +5,10 @@
 2. wrk, 16 connections, a bounded time: every request is a different query (word runs
    from the knowledge base's own questions and answers, some with a typo), so nothing is
    answered from a cache. Prints searches/s, p50/p99 latency and errors.
-3. Chromium types real questions into search.html a key at a time, at a person's pace,
-   and times each keystroke to the moment its results are on the page.
+3. Chromium types real questions into search.html a key at a time, a word at a time
+   (keys closer together than the page's debounce, then a pause after each word), and
+   times the last keystroke before each pause to the moment its results are on the page,
+   the request that pause sent to the results on the page, and counts the requests.
 
 Traffic goes only to 127.0.0.1 and every step stops by itself.
 
@@ -15,7 +17,9 @@ Traffic goes only to 127.0.0.1 and every step stops by itself.
     python bench/web_load.py --strict             # exit 1 if a target is missed
 
 Targets (issue 4): >= 300 searches/s at 16 connections with p99 <= 100 ms and no
-errors; keystroke-to-results p95 <= 50 ms.
+errors. Issue 15 (the page waits for a pause in typing): results on the page within
+50 ms (p95) of the request the pause sends and within 200 ms (p95) of the last
+keystroke; at most one request per pause.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 TARGET_RATE = 300.0
 TARGET_P99_MS = 100.0
-TARGET_KEY_P95_MS = 50.0
+TARGET_KEY_P95_MS = 200.0  # last keystroke before a pause -> results on the page
+TARGET_REQUEST_P95_MS = 50.0  # the pause's request -> results on the page
 
 WRK_SCRIPT = r"""
 -- Each wrk thread takes every n-th line of the query file, so no query is sent twice.
@@ -92,19 +97,30 @@ TIMING_SCRIPT = """
 (() => {
   const input = document.querySelector(".bd-search-container input[name=q]");
   window.__kbTimes = []; window.__kbDropped = 0;
+  window.__kbRequestMs = []; window.__kbKeys = []; window.__kbRequests = [];
+  const send = window.fetch;  // every api/search request, when it is sent
+  window.fetch = function (resource, init) {
+    if (String((resource && resource.url) || resource).includes("/api/search?")) {
+      window.__kbRequests.push(performance.now());
+    }
+    return send.apply(this, arguments);
+  };
   const pending = new Map();
   let lastKey = 0;
   let shown = null;
-  input.addEventListener("keydown", (e) => { lastKey = e.timeStamp; }, true);
+  input.addEventListener("keydown", (e) => {
+    lastKey = e.timeStamp; window.__kbKeys.push(e.timeStamp);
+  }, true);
   input.addEventListener("input", () => {
     const q = input.value.trim();  // a space alone asks for nothing new
-    if (q && q !== shown && !pending.has(q)) pending.set(q, lastKey);
+    if (q && q !== shown) pending.set(q, lastKey);  // from the text's LAST keystroke
   }, true);
   document.addEventListener("kb-search:results", (e) => {
     shown = e.detail.query;
     const t = pending.get(shown);
-    if (t === undefined) return;
+    if (t === undefined || e.detail.provisional) return;
     window.__kbTimes.push(performance.now() - t);
+    if (!e.detail.cached) window.__kbRequestMs.push(e.detail.ms);
     for (const [q, start] of pending) {
       if (start <= t) { pending.delete(q); if (q !== shown) window.__kbDropped += 1; }
     }
@@ -254,15 +270,23 @@ def questions(index: Path, count: int, seed: int = 11) -> list[str]:
     return [q.lower().rstrip("?") for q in faqs[:count]]
 
 
-def keystroke_latency(url: str, typed: list[str], delay_ms: int) -> tuple[list[float], int]:
+def keystroke_latency(url: str, typed: list[str], delay_ms: int,
+                      pause_ms: int = 400) -> tuple[list[float], int, list[float], int, int]:
+    """Keystroke-to-results times, how many were superseded, request-to-results times,
+    the pauses and the most requests sent in one pause."""
     from playwright.sync_api import sync_playwright
 
     times: list[float] = []
+    request_ms: list[float] = []
     dropped = 0
+    pauses = 0
+    most = 0
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                              headless=True)
-        page = browser.new_page()
+        # wait_for_function evaluates its predicate with eval(), which the page's CSP
+        # forbids; the page's own scripts run as served.
+        page = browser.new_page(bypass_csp=True)
         page.goto(url + "search.html")
         page.wait_for_function("document.documentElement.dataset.kbSearch === 'api'")
         page.evaluate(TIMING_SCRIPT)
@@ -270,13 +294,27 @@ def keystroke_latency(url: str, typed: list[str], delay_ms: int) -> tuple[list[f
         for question in typed:
             box.fill("")
             page.wait_for_timeout(150)
-            page.evaluate("window.__kbTimes = []")
-            box.press_sequentially(question, delay=delay_ms)
-            page.wait_for_function("window.__kbPending() === 0", timeout=5000)
+            page.evaluate("window.__kbTimes = []; window.__kbRequestMs = [];"
+                          " window.__kbKeys = []; window.__kbRequests = []")
+            words = question.split()
+            for n, word in enumerate(words):
+                box.press_sequentially(word + (" " if n < len(words) - 1 else ""),
+                                       delay=delay_ms)
+                page.wait_for_function("window.__kbPending() === 0", timeout=5000)
+                page.wait_for_timeout(pause_ms)
+            pauses += len(words)
+            # Each request belongs to the pause after the keystroke before it.
+            keys, requests = page.evaluate("[window.__kbKeys, window.__kbRequests]")
+            per_pause: dict[float, int] = {}
+            for sent_at in requests:
+                before = max((k for k in keys if k <= sent_at), default=-1.0)
+                per_pause[before] = per_pause.get(before, 0) + 1
+            most = max([most, *per_pause.values()])
             times.extend(page.evaluate("window.__kbTimes"))
+            request_ms.extend(page.evaluate("window.__kbRequestMs"))
         dropped = int(page.evaluate("window.__kbDropped"))
         browser.close()
-    return times, dropped
+    return times, dropped, request_ms, pauses, most
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -296,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=10, help="hits per search")
     parser.add_argument("--questions", type=int, default=12,
                         help="questions typed in Chromium")
-    parser.add_argument("--key-delay", type=int, default=120,
-                        help="milliseconds between keystrokes (a brisk typist)")
+    parser.add_argument("--key-delay", type=int, default=50,
+                        help="milliseconds between keystrokes in a word (a brisk typist; "
+                             "under the page's 120 ms debounce)")
+    parser.add_argument("--pause", type=int, default=400,
+                        help="milliseconds of pause after each word")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
@@ -345,18 +386,25 @@ def main(argv: list[str] | None = None) -> int:
                 print("  note: the run used up its distinct queries and repeated some")
         if not args.skip_browser:
             typed = questions(args.index, args.questions)
-            times, dropped = keystroke_latency(url, typed, args.key_delay)
-            if not times:
+            times, dropped, request_ms, pauses, most = keystroke_latency(
+                url, typed, args.key_delay, args.pause)
+            if not times or not request_ms:
                 raise SystemExit("no keystroke produced results")
             p50, p95 = statistics.median(times), percentile(times, 95)
-            met = p95 <= TARGET_KEY_P95_MS
+            r50, r95 = statistics.median(request_ms), percentile(request_ms, 95)
+            met = p95 <= TARGET_KEY_P95_MS and r95 <= TARGET_REQUEST_P95_MS and most <= 1
             ok &= met or not args.strict
-            print(f"\nChromium: {len(typed)} questions typed, {len(times)} keystrokes with "
-                  f"new results, {args.key_delay} ms apart"
+            print(f"\nChromium: {len(typed)} questions typed a word at a time, keys "
+                  f"{args.key_delay} ms apart, {args.pause} ms pause after each word: "
+                  f"{pauses} pauses, {len(times)} with new results"
                   + (f", {dropped} superseded before their results" if dropped else ""))
-            print(f"  {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target")
-            print(f"  {p50:>8.1f} {p95:>8.1f} {max(times):>8.1f}  p95 <= "
-                  f"{TARGET_KEY_P95_MS:.0f} ms: {'met' if met else 'MISSED'}")
+            print(f"  {'':<28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target")
+            print(f"  {'last keystroke -> results':<28} {p50:>8.1f} {p95:>8.1f} "
+                  f"{max(times):>8.1f}  p95 <= {TARGET_KEY_P95_MS:.0f} ms")
+            print(f"  {'request -> results':<28} {r50:>8.1f} {r95:>8.1f} "
+                  f"{max(request_ms):>8.1f}  p95 <= {TARGET_REQUEST_P95_MS:.0f} ms")
+            print(f"  most requests in one pause: {most} (target <= 1): "
+                  f"{'met' if met else 'MISSED'}")
     finally:
         process.terminate()
         try:
