@@ -832,6 +832,21 @@ def test_wide_tables_say_they_scroll_and_references_wrap_and_link(
         assert right <= PHONE[0], links.nth(n).text_content()
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_boxes_keep_their_side_padding(make_page: PageMaker, server: Server,
+                                       size: tuple[int, int]) -> None:
+    page = make_page(size, "light")
+    page.goto(server.url + "side-effects.html")
+    for box in (".kb-summary", ".kb-care-card", ".kb-urgency-routine"):
+        padding = page.locator(box).first.evaluate(
+            "e => [getComputedStyle(e).paddingLeft, getComputedStyle(e).paddingRight]")
+        assert all(float(p.removesuffix("px")) >= 12 for p in padding), (box, padding)
+    page.goto(server.url + "faq/warning-signs.html")
+    padding = page.locator(".kb-faq").first.evaluate("e => getComputedStyle(e).paddingLeft")
+    assert float(padding.removesuffix("px")) >= 12
+
+
 # -- paper --------------------------------------------------------------------------
 
 
