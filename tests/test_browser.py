@@ -461,6 +461,16 @@ def test_helpful_and_opened_are_reported_and_failures_stay_silent(
 
 
 @pytest.mark.browser
+def test_the_server_takes_the_pages_events(page: Page, server: Server) -> None:
+    open_search(page, server, q=QUESTION)
+    wait_results(page, QUESTION)
+    with page.expect_response("**/api/event") as answer:
+        page.locator("#kb-results > li").first.locator(".kb-helpful").get_by_role(
+            "button", name="Yes").click()
+    assert answer.value.status == 204
+
+
+@pytest.mark.browser
 def test_the_patient_leaflet_is_linked_beside_aftercare_and_safety_answers(
         page: Page, server: Server) -> None:
     open_search(page, server, q="fever after the shot")
