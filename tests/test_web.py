@@ -475,3 +475,197 @@ def test_pages_and_answers_are_compressed_when_the_browser_accepts_it(
     plain = client.get("/api/search", params={"q": "injection"},
                        headers={"accept-encoding": "identity"})
     assert "content-encoding" not in plain.headers
+
+
+# --- Usage recording (prolo_kb.usage) and POST /api/event ------------------------------
+
+SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin",
+               "content-type": "application/json"}
+
+
+def usage_rows(db: Path, table: str) -> list[tuple[Any, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(f"SELECT * FROM {table} ORDER BY rowid"))
+
+
+def _recording(app: web.Guard) -> Any:
+    kb = app.app.state.kb  # type: ignore[attr-defined]
+    return kb.recorder
+
+
+@pytest.fixture
+def recording(index: Path, site: Path, tmp_path: Path) -> tuple[TestClient, Path]:
+    db = tmp_path / "usage.db"
+    return TestClient(web.create_app(index, site, usage_db=db)), db
+
+
+def test_searches_and_events_are_recorded_without_patient_details(
+        recording: tuple[TestClient, Path]) -> None:
+    client, db = recording
+    said = "mrs kowalski dob 2/9/58 cell 617 555 0142 says fever after injection"
+    answer = client.get("/api/search", params={"q": said})
+    assert answer.status_code == 200 and answer.json()["hits"]
+    top = answer.json()["hits"][0]["id"]
+    event = client.post("/api/event", headers=SAME_ORIGIN,
+                        json={"type": "copied", "id": top, "query": said})
+    assert event.status_code == 204 and event.content == b""
+    assert _recording(client.app).flush()  # type: ignore[arg-type]
+    [search] = usage_rows(db, "searches")
+    assert search[1] == "mrs … dob … cell … says fever after injection"
+    assert search[4] == top == "fever-after-injection"
+    assert usage_rows(db, "events")[0][1:] == ("copied", top, search[1])
+    raw = b"".join(p.read_bytes() for p in db.parent.glob("usage.db*"))
+    assert b"kowalski" not in raw and b"0142" not in raw and b"2/9/58" not in raw
+
+
+def test_without_usage_db_nothing_is_written(index: Path, site: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = set(tmp_path.rglob("*"))
+    client = TestClient(web.create_app(index, site))
+    assert client.get("/api/search", params={"q": "fever"}).status_code == 200
+    response = client.post("/api/event", headers=SAME_ORIGIN,
+                           json={"type": "helpful", "id": "ibuprofen", "query": "ibuprofen"})
+    assert response.status_code == 204  # accepted and ignored
+    assert set(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize(("headers", "status"), [
+    ({"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, 403),
+    ({"origin": "https://evil.example"}, 403),
+    ({"origin": "http://testserver", "sec-fetch-site": "same-site"}, 403),
+    ({"origin": "null"}, 403),
+    ({}, 403),  # no Origin at all: not one of our pages
+    ({"origin": "http://testserver", "content-type": "text/plain"}, 415),
+])
+def test_events_only_from_the_sites_own_pages(recording: tuple[TestClient, Path],
+                                              headers: dict[str, str], status: int) -> None:
+    client, db = recording
+    response = client.post("/api/event", content=json.dumps(
+        {"type": "copied", "id": "ibuprofen", "query": "ibuprofen"}),
+        headers={"content-type": "application/json", **headers})
+    assert response.status_code == status
+    assert response.json()["status"] == status and "error" in response.json()
+    assert_security_headers(response.headers)
+    assert _recording(client.app).flush()  # type: ignore[arg-type]
+    assert usage_rows(db, "events") == []
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (b'{"type": "copied", "id": "ibuprofen", "query": "' + b"x" * 3000 + b'"}', 413),
+    (b'{"type": "printed", "id": "ibuprofen"}', 400),
+    (b"not json", 400),
+    (b'{"type": "copied", "id": "<img src=x>"}', 400),
+])
+def test_bad_or_big_events_are_4xx_json(recording: tuple[TestClient, Path], body: bytes,
+                                       status: int) -> None:
+    client, db = recording
+    response = client.post("/api/event", content=body, headers=SAME_ORIGIN)
+    assert response.status_code == status
+    assert response.json()["status"] == status
+    assert _recording(client.app).flush()  # type: ignore[arg-type]
+    assert usage_rows(db, "events") == []
+
+
+def test_a_streamed_event_without_length_is_refused(recording: tuple[TestClient, Path]) -> None:
+    client, _ = recording
+    status, _, body = raw_request(client.app, "/api/event", "POST", headers=[
+        (b"host", b"testserver"), (b"origin", b"http://testserver"),
+        (b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")])
+    assert status == 411 and b"Content-Length" in body
+
+
+def test_events_are_rate_limited(recording: tuple[TestClient, Path]) -> None:
+    client, _ = recording
+    statuses = [client.post("/api/event", headers=SAME_ORIGIN,
+                            json={"type": "opened", "id": "ibuprofen", "query": "q"}).status_code
+                for _ in range(web.EVENT_BURST + 5)]
+    assert statuses[:web.EVENT_BURST] == [204] * web.EVENT_BURST
+    assert statuses[-1] == 429
+
+
+def test_other_routes_stay_get_only(recording: tuple[TestClient, Path]) -> None:
+    client, _ = recording
+    for path in ("/api/search?q=fever", "/api/health", "/index.html"):
+        response = client.post(path, headers=SAME_ORIGIN, content=b"{}")
+        assert response.status_code in (405, 413), path
+    assert client.post("/api/search?q=fever", headers=SAME_ORIGIN).status_code == 405
+    assert client.get("/api/event").status_code in (404, 405)
+
+
+def test_a_broken_usage_file_never_breaks_search(
+        index: Path, site: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="prolo_kb.web")
+    db = tmp_path / "usage.db"
+    db.write_bytes(b"garbage, not SQLite " * 200)
+    client = TestClient(web.create_app(index, site, usage_db=db))
+    for q in ("fever after injection", "how often are the injections", "dextrose"):
+        response = client.get("/api/search", params={"q": q})
+        assert response.status_code == 200 and response.json()["hits"]
+    event = client.post("/api/event", headers=SAME_ORIGIN,
+                        json={"type": "copied", "id": "ibuprofen", "query": "ibuprofen"})
+    assert event.status_code == 204
+    assert _recording(client.app).flush()  # type: ignore[arg-type]
+    failures = [r.getMessage() for r in caplog.records if r.name == "prolo_kb.web.usage"]
+    assert len(failures) == 1 and "\n" not in failures[0]
+    assert "fever" not in caplog.text and "dextrose" not in caplog.text
+
+
+def test_eight_clients_searching_while_events_are_posted_lose_nothing(
+        index: Path, site: Path, tmp_path: Path) -> None:
+    """Eight clients at once: searches run in the server's worker threads while events
+    arrive and the writer thread writes; every one of them is stored."""
+    db = tmp_path / "usage.db"
+    app = web.create_app(index, site, usage_db=db)
+    queries = ["fever after injection", "how often are the injections", "dextrose",
+               "ibuprofen after injection"]
+    headers = {**SAME_ORIGIN, "origin": "http://kb"}
+
+    async def client(n: int, http: httpx.AsyncClient) -> list[int]:
+        statuses = []
+        for i in range(6):
+            q = queries[(n + i) % len(queries)]
+            statuses.append((await http.get("/api/search", params={"q": q})).status_code)
+            posted = await http.post("/api/event", headers=headers,
+                                     json={"type": "opened", "id": "ibuprofen", "query": q})
+            statuses.append(posted.status_code)
+        return statuses
+
+    async def run() -> list[list[int]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kb") as http:
+            return list(await asyncio.gather(*(client(n, http) for n in range(8))))
+
+    results = run_async(run)
+    assert all(status in (200, 204) for statuses in results for status in statuses)
+    assert _recording(app).flush()
+    assert len(usage_rows(db, "searches")) == 48
+    assert len(usage_rows(db, "events")) == 48
+
+
+def test_serve_takes_the_usage_db_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, index: Path, site: Path) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_serve(**options: Any) -> int:
+        seen.update(options)
+        return 0
+
+    monkeypatch.setattr(web, "serve", fake_serve)
+    monkeypatch.setenv("PROLO_KB_USAGE_DB", str(tmp_path / "env.db"))
+    assert cli_main(["serve", "--index", str(index), "--site", str(site)]) == 0
+    assert str(seen["usage_db"]) == str(tmp_path / "env.db")
+    assert cli_main(["serve", "--index", str(index), "--site", str(site),
+                     "--usage-db", str(tmp_path / "flag.db")]) == 0
+    assert str(seen["usage_db"]) == str(tmp_path / "flag.db")
+    monkeypatch.delenv("PROLO_KB_USAGE_DB")
+    assert cli_main(["serve", "--index", str(index), "--site", str(site)]) == 0
+    assert seen["usage_db"] is None
+
+
+def test_serve_refuses_a_usage_db_in_a_missing_folder(tmp_path: Path, index: Path,
+                                                      site: Path) -> None:
+    with pytest.raises(KBError, match="folder does not exist"):
+        web.serve(index=index, site=site, port=0, usage_db=tmp_path / "nope" / "u.db")

@@ -498,8 +498,12 @@ def run_check(
     today: date | None = None,
     max_grade: float = MAX_GRADE,
     out: TextIO | None = None,
+    usage_dbs: Sequence[Path | str] = (),
 ) -> int:
     """``prolo-kb check``: print the report; 0 when nothing blocks publication, else 1.
+
+    With ``usage_dbs`` (``--usage-db``) it adds what staff could not find in the last 30
+    days (:mod:`prolo_kb.gaps`); that never changes the exit code.
 
     An unusable index or bad arguments raise :class:`KBError` (the CLI prints one line
     and exits 2).
@@ -514,10 +518,22 @@ def run_check(
     settings = read_settings(Path(index_path))
     if settings is not None:
         report = replace(report, placeholders=tuple(unset(settings)))
+    usage = None
+    if usage_dbs:
+        from .gaps import gaps
+
+        usage = gaps(usage_dbs, today=today)
     stream = out or sys.stdout
     if as_json:
-        stream.write(json.dumps(report_json(report), ensure_ascii=False, indent=1) + "\n")
+        data = report_json(report)
+        if usage is not None:
+            data["usage"] = usage
+        stream.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     else:
         width = shutil.get_terminal_size((100, 24)).columns
         stream.write(format_report(report, width=min(width, 140)) + "\n")
+        if usage is not None:
+            from .gaps import summary_lines
+
+            stream.write("\n".join(summary_lines(usage)) + "\n")
     return report.exit_code

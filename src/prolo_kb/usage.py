@@ -159,6 +159,7 @@ class Recorder:
         self.written = 0
         self.dropped = 0
         self._closed = False
+        self._ready = threading.Event()  # the writer has opened the file (or failed to)
         self._thread = threading.Thread(target=self._run, name="prolo-kb-usage", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -192,6 +193,8 @@ class Recorder:
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every event recorded so far has been written (or dropped)."""
         deadline = time.monotonic() + timeout
+        if not self._ready.wait(timeout):
+            return False
         while self._queue.unfinished_tasks:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 return False
@@ -216,6 +219,7 @@ class Recorder:
             self._open()
         except Exception as exc:  # reported; the next batch tries again
             self._fail(exc, 0)
+        self._ready.set()
         stopping = False
         while not stopping:
             batch: list[_Item] = []

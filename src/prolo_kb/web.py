@@ -11,7 +11,8 @@ at a time per process: see ``SEARCH_THREADS``) so the event loop keeps serving f
 Errors are JSON with their status (400 a bad query, 503 no usable index, 404, 405, 413,
 414, 500); no traceback reaches a client.
 
-Safety rules, all enforced here: only GET and HEAD; no request bodies; bounded URL and
+Safety rules, all enforced here: only GET and HEAD, no request bodies (except
+``POST /api/event``: a small JSON body from the site's own pages, rate-limited); bounded URL and
 query length; static files only from inside the site directory (no ``..``, no hidden
 files, no symlink that leads out); security headers on every response, with a
 Content-Security-Policy that allows the site's own scripts plus the exact hashes of the
@@ -38,7 +39,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -55,6 +57,9 @@ from starlette.routing import Route
 from .errors import IndexUnavailable, KBError, QueryError
 from .search import MAX_LIMIT, SearchEngine
 
+if TYPE_CHECKING:
+    from .usage import Recorder
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -67,6 +72,12 @@ SERVICE = "prolo-kb"
 MAX_URL_BYTES = 4096  # path and query string together; longer is 414
 DEFAULT_LIMIT = 10
 ALLOWED_METHODS = ("GET", "HEAD")
+# The one exception: the search page reports what staff did with an answer (usage
+# recording, prolo_kb.usage): POST, a small JSON body, from the site's own pages only.
+EVENT_PATH = "/api/event"
+MAX_EVENT_BYTES = 2048
+EVENT_RATE = 5.0  # events a second per client address, after a burst of EVENT_BURST
+EVENT_BURST = 100
 INDEX_RETRY_SECONDS = 1.0  # how often a missing or broken index is looked for again
 ENV_CONFIG = "PROLO_KB_WEB_CONFIG"  # how `serve --workers N` hands options to workers
 WARM_UP_QUERY = "how often are the injections"
@@ -270,16 +281,21 @@ def _not_modified(request: Request, etag: str) -> bool:
 class KB:
     """The endpoints, over one index and one site directory."""
 
-    def __init__(self, index: Path, site: Path) -> None:
+    def __init__(self, index: Path, site: Path, recorder: Recorder | None = None) -> None:
         self.engines = EngineHolder(index)
         self.files = SiteFiles(site)
         self.search_limiter = anyio.CapacityLimiter(SEARCH_THREADS)
+        self.recorder = recorder  # None: usage recording is off, nothing is written
+        self.event_limiter = RateLimiter(EVENT_RATE, EVENT_BURST)
 
     # -- API ------------------------------------------------------------------------
 
     def _search(self, q: str, limit: int, topic: str | None, audience: str | None) -> bytes:
         result = self.engines.get().search(q, limit=limit, topic=topic, audience=audience)
-        return json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
+        data = result.to_json()
+        if self.recorder is not None:
+            self.recorder.record_search(q, data)  # a queue put: never waits for SQLite
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
     async def search(self, request: Request) -> Response:
         params = request.query_params
@@ -329,6 +345,32 @@ class KB:
                             media_type="application/json", headers={"cache-control": "no-store"})
         return Response(json.dumps(data, ensure_ascii=False), media_type="application/json",
                         headers={"cache-control": "no-store"})
+
+    async def event(self, request: Request) -> Response:
+        """``POST /api/event`` {"type", "id", "query"}: 204, or 4xx with a JSON error."""
+        from .usage import EventError, parse_event
+
+        problem = _foreign_origin(request.headers)
+        if problem is not None:
+            raise HTTPError(403, problem)
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise HTTPError(415, "send the event as application/json")
+        client = request.client.host if request.client else ""
+        if not self.event_limiter.allow(client):
+            raise HTTPError(429, "too many events; try again in a minute",
+                            {"retry-after": "60"})
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_EVENT_BYTES:
+                raise HTTPError(413, f"an event is at most {MAX_EVENT_BYTES} bytes")
+        try:
+            kind, entry, query = parse_event(body)
+        except EventError as exc:
+            raise HTTPError(400, str(exc)) from None
+        if self.recorder is not None:
+            self.recorder.record_event(kind, entry, query)
+        return Response(status_code=204, headers={"cache-control": "no-store"})
 
     async def api_not_found(self, request: Request) -> Response:
         raise HTTPError(404, f"no such API endpoint: {request.url.path} "
@@ -443,9 +485,48 @@ class Guard:
         logger.info("%s %s %d %.1fms", scope.get("method"), target, status, seconds * 1000)
 
 
+class RateLimiter:
+    """A token bucket per client address, in memory only (never written anywhere)."""
+
+    def __init__(self, rate: float, burst: int, *, max_clients: int = 4096) -> None:
+        self.rate, self.burst, self.max_clients = rate, float(burst), max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get(client, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            if len(self._buckets) >= self.max_clients and client not in self._buckets:
+                self._buckets.clear()
+            self._buckets[client] = (tokens - 1, now) if tokens >= 1 else (tokens, now)
+            return tokens >= 1
+
+
+def _foreign_origin(headers: Headers) -> str | None:
+    """Why a browser request does not come from this site's own pages, else None."""
+    refused = "events are accepted only from the knowledge base's own pages"
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site != "same-origin":
+        return refused
+    origin, host = headers.get("origin"), headers.get("host")
+    if not origin or not host or urlsplit(origin).netloc.lower() != host.lower():
+        return refused
+    return None
+
+
 def _check_request(scope: Scope) -> Response | None:
     """The error answer for a request outside the limits, else None."""
     method = scope["method"]
+    if method == "POST" and scope["path"] == EVENT_PATH:
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if "transfer-encoding" in headers or not declared.strip().isdigit():
+            return error_response(411, "an event needs a Content-Length")
+        if int(declared) > MAX_EVENT_BYTES:
+            return error_response(413, f"an event is at most {MAX_EVENT_BYTES} bytes")
+        return None
     if method not in ALLOWED_METHODS:
         return error_response(405, f"method {method} is not allowed; use GET",
                               {"allow": ", ".join(ALLOWED_METHODS)})
@@ -472,9 +553,17 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error; the server log has the details")
 
 
-def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False) -> Guard:
-    """The ASGI app: the site in ``site`` and the search API over the index ``index``."""
-    kb = KB(Path(index), Path(site))
+def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False,
+               usage_db: Path | str | None = None) -> Guard:
+    """The ASGI app: the site in ``site`` and the search API over the index ``index``;
+    with ``usage_db``, searches and answer events are recorded there (prolo_kb.usage)."""
+    recorder = None
+    if usage_db:
+        from .scrub import IndexVocabulary
+        from .usage import Recorder
+
+        recorder = Recorder(usage_db, IndexVocabulary(index))
+    kb = KB(Path(index), Path(site), recorder)
     try:
         # Open it and search once now, so the first person's search is as fast as the rest.
         kb.engines.get().search(WARM_UP_QUERY, limit=1)
@@ -485,6 +574,7 @@ def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False
     routes = [
         Route("/api/search", kb.search, methods=["GET", "HEAD"]),
         Route("/api/health", kb.health, methods=["GET", "HEAD"]),
+        Route(EVENT_PATH, kb.event, methods=["POST"]),
         Route("/api/{rest:path}", kb.api_not_found, methods=["GET", "HEAD"]),
         Route("/{path:path}", kb.static, methods=["GET", "HEAD"]),
     ]
@@ -499,7 +589,8 @@ def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False
 def _app_from_environ() -> Guard:
     """The app of a ``serve --workers N`` worker process, configured by the parent."""
     config = json.loads(os.environ[ENV_CONFIG])
-    return create_app(config["index"], config["site"], log_queries=config["log_queries"])
+    return create_app(config["index"], config["site"], log_queries=config["log_queries"],
+                      usage_db=config.get("usage_db"))
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:
@@ -551,7 +642,8 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def serve(*, index: Path | str, site: Path | str, host: str = "127.0.0.1", port: int = 8000,
-          workers: int = 1, log_queries: bool = False) -> int:
+          workers: int = 1, log_queries: bool = False,
+          usage_db: Path | str | None = None) -> int:
     """Serve the site and its search with uvicorn until interrupted; 0 on a clean stop.
 
     Raises :class:`KBError` (one line, for the CLI) when it cannot start.
@@ -565,6 +657,8 @@ def serve(*, index: Path | str, site: Path | str, host: str = "127.0.0.1", port:
         raise KBError(f"--port must be between 0 and 65535, not {port}")
     if workers < 1:
         raise KBError(f"--workers must be at least 1, not {workers}")
+    if usage_db and not Path(usage_db).resolve().parent.is_dir():
+        raise KBError(f"cannot record usage in {usage_db}: its folder does not exist")
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     options: dict[str, Any] = {
@@ -575,13 +669,18 @@ def serve(*, index: Path | str, site: Path | str, host: str = "127.0.0.1", port:
     }
     if workers > 1:
         os.environ[ENV_CONFIG] = json.dumps(
-            {"index": str(index), "site": str(site), "log_queries": log_queries})
+            {"index": str(index), "site": str(site), "log_queries": log_queries,
+             "usage_db": str(usage_db) if usage_db else None})
         config = uvicorn.Config("prolo_kb.web:_app_from_environ", factory=True, **options)
     else:
-        config = uvicorn.Config(create_app(index, site, log_queries=log_queries), **options)
+        config = uvicorn.Config(create_app(index, site, log_queries=log_queries,
+                                           usage_db=usage_db), **options)
     url = _display_url(host, bound_port)
     print(f"prolo-kb: serving {site} with its search at {url}\n"
           f"  open {url} (search: {url}search.html); press Ctrl+C to stop", flush=True)
+    if usage_db:
+        print(f"  recording usage in {usage_db} (queries without patient details; "
+              "see `prolo-kb gaps`)", file=sys.stderr, flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"  note: listening on {host}, so other machines can reach it; queries may "
               "hold patient details", file=sys.stderr, flush=True)
