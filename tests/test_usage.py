@@ -49,6 +49,16 @@ def test_a_search_is_stored_reduced_with_the_day_only(tmp_path: Path) -> None:
         assert detail not in raw
 
 
+def test_a_corrected_query_is_kept_as_corrected(tmp_path: Path) -> None:
+    db = tmp_path / "usage.db"
+    rec = recorder(db)
+    rec.record_search("kne hurts aftr the shot",
+                      {**RESULT, "corrected": "knee hurts after the shot"})
+    assert rec.flush()
+    rec.close()
+    assert rows(db, "searches")[0][1] == "knee hurts after the shot"
+
+
 def test_the_tables_hold_nothing_else(tmp_path: Path) -> None:
     db = tmp_path / "usage.db"
     conn = connect(db)

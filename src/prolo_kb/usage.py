@@ -175,7 +175,12 @@ class Recorder:
             self.dropped += 1
 
     def record_search(self, query: str, result: Mapping[str, Any]) -> None:
-        """A search and its result (``SearchResult.to_json()``)."""
+        """A search and its result (``SearchResult.to_json()``). The query is kept as the
+        search corrected it, when it did ("prolotheraphy" -> "prolotherapy"): a corrected
+        word is a knowledge-base word, never what was typed."""
+        corrected = result.get("corrected")
+        if isinstance(corrected, str) and corrected.strip():
+            query = corrected
         hits = result.get("hits") or []
         top = hits[0].get("id") if hits and isinstance(hits[0], Mapping) else None
         urgency = result.get("urgency")
