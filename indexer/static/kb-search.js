@@ -311,10 +311,21 @@
       render(data, state, performance.now() - started, cached);
     };
 
+    // At a pause, a half-typed last word that no word of the site starts with ("zq",
+    // "ibupx") is not searched yet: more typing, a space or Enter searches; so does a
+    // longer pause (the server may still correct a typo).
     const schedule = () => {
       clearTimeout(timer);
       clearTimeout(settleTimer);
-      timer = setTimeout(run, DEBOUNCE_MS);
+      timer = setTimeout(() => {
+        if (!unknownHalfWord(input.value)) {
+          run();
+          return;
+        }
+        status.textContent = "Keep typing…";
+        status.dataset.kind = "typing";
+        timer = setTimeout(run, SETTLE_MS - DEBOUNCE_MS);
+      }, DEBOUNCE_MS);
     };
 
     const fresh = (then) => () => {
@@ -633,6 +644,44 @@
   }
 
   /* ---- helpers --------------------------------------------------------------------- */
+
+  // The site's words, from Sphinx's own search index (searchindex.js, already on this
+  // page): stems, lower case, sorted. null until it has loaded.
+  let words = null;
+  function siteWords() {
+    if (words === null && typeof Search !== "undefined" && Search && Search._index) {
+      const index = Search._index;
+      words = Object.keys(index.terms || {}).concat(Object.keys(index.titleterms || {})).sort();
+    }
+    return words;
+  }
+
+  function lowerBound(sorted, key) {
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (sorted[mid] < key) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** True when `raw` ends inside a word that no word of the site starts with. */
+  function unknownHalfWord(raw) {
+    const match = /[\p{L}\p{N}]+$/u.exec(raw);
+    const known = siteWords();
+    if (!match || !known || !known.length) return false;
+    const half = match[0].toLowerCase();
+    const first = known[lowerBound(known, half)];
+    if (first !== undefined && first.startsWith(half)) return false;
+    // ...or the half word already runs past a stem ("injectio" past "inject").
+    for (let end = half.length - 1; end >= 3; end -= 1) {
+      const stem = half.slice(0, end);
+      if (known[lowerBound(known, stem)] === stem) return false;
+    }
+    return true;
+  }
 
   // Words that end with a full stop without ending a sentence.
   const ABBREVIATION = /(?:^|[\s(])(?:al|e\.g|i\.e|etc|vs|approx|dr|mr|mrs|ms|st|no|fig|vol|inc|ltd)\.$/i;
