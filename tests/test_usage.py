@@ -59,6 +59,18 @@ def test_a_corrected_query_is_kept_as_corrected(tmp_path: Path) -> None:
     assert rows(db, "searches")[0][1] == "knee hurts after the shot"
 
 
+def test_an_event_about_a_corrected_search_is_stored_with_the_same_text(
+        tmp_path: Path) -> None:
+    db = tmp_path / "usage.db"
+    rec = recorder(db)
+    rec.record_search("kne  hurts", {**RESULT, "corrected": "knee hurts"})
+    rec.record_event("copied", "knee-pain", "kne hurts")
+    rec.record_event("copied", "knee-pain", "kne")  # never searched: reduced on its own
+    assert rec.flush()
+    rec.close()
+    assert [r[3] for r in rows(db, "events")] == ["knee hurts", MASK]
+
+
 def test_the_tables_hold_nothing_else(tmp_path: Path) -> None:
     db = tmp_path / "usage.db"
     conn = connect(db)

@@ -30,6 +30,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ BATCH_SIZE = 1_000  # events written in one transaction at most
 BUSY_TIMEOUT_SECONDS = 2.0  # wait this long for another process's write lock
 IDLE_WAKE_SECONDS = 600.0  # the writer wakes this often to delete old rows
 LOG_EVERY_SECONDS = 60.0  # a failing file is reported at most this often
+REMEMBERED = 4096  # typed queries whose stored text an answer event reuses
 
 logger = logging.getLogger("prolo_kb.web.usage")
 
@@ -159,6 +161,7 @@ class Recorder:
         self.written = 0
         self.dropped = 0
         self._closed = False
+        self._searched: OrderedDict[str, str] = OrderedDict()  # writer thread only
         self._ready = threading.Event()  # the writer has opened the file (or failed to)
         self._thread = threading.Thread(target=self._run, name="prolo-kb-usage", daemon=True)
         self._thread.start()
@@ -179,12 +182,11 @@ class Recorder:
         search corrected it, when it did ("prolotheraphy" -> "prolotherapy"): a corrected
         word is a knowledge-base word, never what was typed."""
         corrected = result.get("corrected")
-        if isinstance(corrected, str) and corrected.strip():
-            query = corrected
+        searched = corrected if isinstance(corrected, str) and corrected.strip() else query
         hits = result.get("hits") or []
         top = hits[0].get("id") if hits and isinstance(hits[0], Mapping) else None
         urgency = result.get("urgency")
-        self._put(("search", self._today().isoformat(), query,
+        self._put(("search", self._today().isoformat(), query, searched,
                    bool(result.get("not_covered")), int(result.get("total") or 0),
                    top if isinstance(top, str) else None,
                    urgency if isinstance(urgency, str) else None))
@@ -279,19 +281,33 @@ class Recorder:
         events = []
         for item in batch:
             if item[0] == "search":
-                _, day, query, not_covered, total, top, urgency = item
-                searches.append((day, reduce_query(query, vocab), int(not_covered), total,
+                _, day, typed, searched, not_covered, total, top, urgency = item
+                reduced = reduce_query(searched, vocab)
+                self._remember(typed, reduced)
+                searches.append((day, reduced, int(not_covered), total,
                                  top, urgency))
             else:
                 _, day, kind, entry, query = item
                 events.append((day, kind, entry if entry in vocab.ids else MASK,
-                               reduce_query(query, vocab)))
+                               self._recalled(query) or reduce_query(query, vocab)))
         with conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT INTO searches VALUES (?, ?, ?, ?, ?, ?)", searches)
             conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", events)
         self.written += len(batch)
         self._recovered()
+
+    def _remember(self, typed: str, reduced: str) -> None:
+        """What a typed query was stored as, so an event about its results is stored with
+        the same text (in memory only, the last :data:`REMEMBERED` queries)."""
+        key = " ".join(typed.split())
+        self._searched[key] = reduced
+        self._searched.move_to_end(key)
+        while len(self._searched) > REMEMBERED:
+            self._searched.popitem(last=False)
+
+    def _recalled(self, typed: str) -> str | None:
+        return self._searched.get(" ".join(typed.split()))
 
     def _fail(self, exc: Exception, lost: int) -> None:
         """One log line per failing stretch (at most one a minute); the connection is
