@@ -46,6 +46,7 @@ EVENT_TYPES = ("copied", "helpful", "unhelpful", "opened")
 QUEUE_SIZE = 100_000  # events waiting for the writer; beyond this they are dropped
 BATCH_SIZE = 1_000  # events written in one transaction at most
 BUSY_TIMEOUT_SECONDS = 2.0  # wait this long for another process's write lock
+BATCH_SECONDS = 0.5  # after the first event of a batch, wait this long for more
 IDLE_WAKE_SECONDS = 600.0  # the writer wakes this often to delete old rows
 LOG_EVERY_SECONDS = 60.0  # a failing file is reported at most this often
 REMEMBERED = 4096  # typed queries whose stored text an answer event reuses
@@ -164,6 +165,7 @@ class Recorder:
         self._closed = False
         self._searched: OrderedDict[str, str] = OrderedDict()  # writer thread only
         self._ready = threading.Event()  # the writer has opened the file (or failed to)
+        self._stop_waiting = threading.Event()  # set by flush() and close()
         self._thread = threading.Thread(target=self._run, name="prolo-kb-usage", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -203,17 +205,23 @@ class Recorder:
         deadline = time.monotonic() + timeout
         if not self._ready.wait(timeout):
             return False
-        while self._queue.unfinished_tasks:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                return False
-            time.sleep(0.005)
-        return True
+        self._stop_waiting.set()  # write now, not after the batch wait
+        try:
+            while self._queue.unfinished_tasks:
+                if time.monotonic() > deadline or not self._thread.is_alive():
+                    return False
+                time.sleep(0.005)
+            return True
+        finally:
+            if not self._closed:
+                self._stop_waiting.clear()
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, then stop the writer."""
         if self._closed:
             return
         self._closed = True
+        self._stop_waiting.set()
         with contextlib.suppress(queue.Full):
             self._queue.put(_STOP, timeout=timeout)
         self._thread.join(timeout)
@@ -240,6 +248,9 @@ class Recorder:
                 stopping = True
             elif first is not None:
                 batch.append(first)  # type: ignore[arg-type]
+                # Let a batch gather: one transaction and one wake-up for many searches
+                # costs the search threads far less than one of each per search.
+                self._stop_waiting.wait(BATCH_SECONDS)
             while len(batch) < BATCH_SIZE and not stopping:
                 try:
                     item = self._queue.get_nowait()
