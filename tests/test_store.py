@@ -103,3 +103,32 @@ def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
         thread.join()
     make_index(target)  # once the first build is done, the next one succeeds
     assert open_index(target).manifest.counts["total"] == len(SAMPLE_DOCS)
+
+
+def test_an_index_from_before_versions_is_replaced_in_one_step(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain index directory (the layout before versions) becomes a symlink without a
+    moment in which readers find no index: the two are exchanged in one rename."""
+    target = tmp_path / "index"
+    target.mkdir()
+    (target / "old-segment").write_text("old", encoding="utf-8")
+    import prolo_kb.store as store
+
+    seen: list[bool] = []
+    real_exchange = store._exchange
+
+    def watched(first: Path, second: Path) -> bool:
+        done = real_exchange(first, second)
+        seen.append(done)
+        assert target.exists()  # at every step there is an index path
+        return done
+
+    monkeypatch.setattr(store, "_exchange", watched)
+    write_index(target, [faq("entry", "Question?", "Answer.")])
+    assert seen == [True] and target.is_symlink()
+    assert [d.id for d in iter_documents(open_index(target))] == ["entry"]
+    # The old directory is kept as a version until the next build prunes it.
+    aside = [p for p in (tmp_path / "index.versions").iterdir() if "unversioned" in p.name]
+    assert len(aside) == 1 and (aside[0] / "old-segment").is_file()
+    write_index(target, [faq("entry", "Question?", "Answer.")])
+    assert not [p for p in (tmp_path / "index.versions").iterdir() if "unversioned" in p.name]

@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -77,22 +77,21 @@ def word_analyzer() -> Analyzer:
 
 
 def build_schema() -> fields.Schema:
-    """The index's fields. ``data`` holds the whole record as JSON for display;
-    ``wordings`` the stems of its question (or title) and other wordings, as JSON."""
+    """The index's fields. Only two are stored: ``data``, the whole record as JSON for
+    display, and ``wordings``, the stems of its question (or title) and other wordings,
+    as JSON. The others are searched (``title`` ... ``spell``) or filtered on (``topic``,
+    ``audience``); ``id`` finds a document by its id."""
     stem = stem_analyzer()
     return fields.Schema(
-        id=fields.ID(stored=True, unique=True),
-        kind=fields.ID(stored=True),
-        title=fields.TEXT(analyzer=stem, stored=True),  # weights: prolo_kb.model
-        text=fields.TEXT(analyzer=stem, stored=True),
+        id=fields.ID(unique=True),
+        title=fields.TEXT(analyzer=stem),  # no index-time boost: weights are prolo_kb.model's
+        text=fields.TEXT(analyzer=stem),
         also=fields.TEXT(analyzer=stem),
         signs=fields.TEXT(analyzer=stem),
         staff=fields.TEXT(analyzer=stem),  # an FAQ entry's instruction for staff
         spell=fields.TEXT(analyzer=word_analyzer(), phrase=False),
-        topic=fields.ID(stored=True),
-        audience=fields.KEYWORD(stored=True, commas=True, lowercase=True),
-        escalate=fields.BOOLEAN(stored=True),
-        status=fields.ID(stored=True),
+        topic=fields.ID,
+        audience=fields.KEYWORD(commas=True, lowercase=True),
         data=fields.STORED(),
         wordings=fields.STORED(),
     )

@@ -15,6 +15,7 @@ only once its ``manifest.json`` exists: it is written last.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
@@ -173,7 +174,7 @@ def write_index(
                                       language=language or Language(), sources=sources or {},
                                       source_hash=source_hash, procs=procs,
                                       progress=progress)
-            _swap_in(target, new_dir)
+            previous |= _swap_in(target, new_dir)
         except BaseException:
             shutil.rmtree(new_dir, ignore_errors=True)
             raise
@@ -251,7 +252,6 @@ def document_fields(doc: Document, wordings: list[list[str]]) -> dict[str, Any]:
     title) and of its other wordings."""
     return {
         "id": doc.id,
-        "kind": doc.kind,
         "title": doc.title,
         "text": doc.text,
         "also": "\n".join(doc.also),
@@ -260,28 +260,50 @@ def document_fields(doc: Document, wordings: list[list[str]]) -> dict[str, Any]:
         "spell": "\n".join((doc.title, doc.text, *doc.also, *doc.signs, doc.staff_note)),
         "topic": doc.topic,
         "audience": ",".join(doc.audience),
-        "escalate": doc.escalate,
-        "status": doc.status,
         "data": json.dumps(doc.to_dict(), ensure_ascii=False),
         "wordings": json.dumps(wordings),  # for ranking without analysis
     }
 
 
-def _swap_in(target: Path, new_dir: Path) -> None:
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2`` with ``RENAME_EXCHANGE``);
+    False where the system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done: int = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second),
+                          rename_exchange)
+    return done == 0
+
+
+def _swap_in(target: Path, new_dir: Path) -> set[str]:
+    """Make ``new_dir`` the live version; the names of versions set aside doing so."""
     link_tmp = target.parent / f".{target.name}.{os.getpid()}.swap"
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()
     link_tmp.symlink_to(os.path.relpath(new_dir, target.parent))
-    if target.exists() and not target.is_symlink():
-        # An index from before versioned layouts: a plain directory cannot be replaced
-        # atomically by a symlink, so move it aside first (once).
-        shutil.rmtree(target)
-    os.replace(link_tmp, target)
+    if target.is_dir() and not target.is_symlink():
+        # An index from before versioned layouts: a plain directory, which rename()
+        # cannot replace with a symlink. Exchange the two in one step, so that a reader
+        # never finds no index; the old directory becomes a version the next build prunes.
+        aside = new_dir.parent / f"{target.name}-unversioned-{os.getpid()}"
+        if _exchange(link_tmp, target):
+            os.rename(link_tmp, aside)
+        else:  # no renameat2: a moment without an index, once
+            os.rename(target, aside)
+            os.replace(link_tmp, target)
+        set_aside = {aside.name}
+    else:
+        os.replace(link_tmp, target)
+        set_aside = set()
     dir_fd = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    return set_aside
 
 
 def _live_names(target: Path) -> set[str]:
