@@ -898,6 +898,15 @@ def test_printed_search_results_have_whole_answers_the_banner_and_sources(
     pdf = tmp_path / "results.pdf"
     page.pdf(path=str(pdf), print_background=True)
     assert pdf.stat().st_size > 10_000
+    # Printed from dark mode: on paper the page is light, and dark again afterwards.
+    dark = make_page(DESK, "dark")
+    open_search(dark, server, q=query)
+    wait_results(dark, query)
+    dark.evaluate("window.addEventListener('beforeprint', () =>"
+                  " window.__printed = document.documentElement.dataset.theme)")
+    dark.pdf(path=str(tmp_path / "dark.pdf"))
+    assert dark.evaluate("window.__printed") == "light"
+    expect(dark.locator("html")).to_have_attribute("data-theme", "dark")
     # A topic page: outside sources print their address, care cards stay whole.
     page.goto(server.url + "side-effects.html")
     page.emulate_media(media="print")

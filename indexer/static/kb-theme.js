@@ -11,6 +11,8 @@
  * 2. Wide tables. A table wider than its column scrolls sideways (the theme's
  *    container); say so above it, and shade the edge that has more (kb.css), so phone
  *    readers know there is more to the right.
+ * 3. Paper is white. Printing in dark mode would put dark boxes and light text on it:
+ *    the page switches to the light theme while it prints and back afterwards.
  */
 (() => {
   "use strict";
@@ -54,6 +56,19 @@
       }
     }
   };
+
+  let themeBeforePrint = null;
+  window.addEventListener("beforeprint", () => {
+    const root = document.documentElement;
+    if (root.dataset.theme === "dark") {
+      themeBeforePrint = root.dataset.theme;
+      root.dataset.theme = "light";
+    }
+  });
+  window.addEventListener("afterprint", () => {
+    if (themeBeforePrint !== null) document.documentElement.dataset.theme = themeBeforePrint;
+    themeBeforePrint = null;
+  });
 
   const start = () => {
     wireToggles();
