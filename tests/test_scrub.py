@@ -197,6 +197,8 @@ def test_kb_vocabulary_reads_the_index_and_leaves_out_authors_and_numbers(
     assert "rabago" not in vocab.kb  # a cited author: a name
     assert not any(re.search(r"\d|\.", w) for w in vocab.kb)
     assert "c/o" in vocab.shorthand
+    # the manifest's own shorthand list, without any extra words
+    assert {"c/o", "s/p", "pt"} <= kb_vocabulary(real_index).shorthand
     assert "fever-after-injection" in vocab.ids
     # from an engine too, through its public path only
     assert kb_vocabulary(SearchEngine(real_index)).kb == kb_vocabulary(real_index).kb
