@@ -1,6 +1,12 @@
-"""Measured search quality on the labelled query set (tests/data/queries.tsv).
+"""Measured search quality on the labelled query sets.
 
-`make eval` prints the full report; this test holds the bars.
+- tests/data/queries.tsv: the first set (real patient questions, lay, typos, clinical);
+- tests/data/fresh.tsv: questions written from the site alone by someone who never saw
+  the ranking, with out-of-scope questions that must be flagged "not covered";
+- tests/data/signs.tsv: real warning-sign reports and questions that only mention a sign.
+
+`make eval` prints the full report; these tests hold the bars (the measured figures of
+the last change, less a small margin: a change that makes the search worse fails).
 """
 
 from __future__ import annotations
@@ -10,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from prolo_kb.evaluate import Labelled, by_kind, load, report, run, score
+from prolo_kb.evaluate import Labelled, by_kind, coverage, load, report, run, safety, score
 from prolo_kb.search import SearchEngine
 from prolo_kb.store import iter_documents, open_index
 
 QUERIES = Path(__file__).parent / "data" / "queries.tsv"
+FRESH = Path(__file__).parent / "data" / "fresh.tsv"
+SIGNS = Path(__file__).parent / "data" / "signs.tsv"
 DEV = Path(__file__).resolve().parents[2] / "shared" / "content" / "patient-questions-dev.tsv"
 
 
@@ -50,5 +58,26 @@ def test_recall_and_escalation_bars(items: list[Labelled], real_index: Path) -> 
     outcomes = run(SearchEngine(real_index), items)
     overall = score(outcomes)
     warning = by_kind(outcomes)["warning"]
-    assert overall.recall_at_3 >= 0.95, report(outcomes)
+    assert overall.recall_at_1 >= 0.90 and overall.recall_at_3 >= 0.97, report(outcomes)
     assert warning.recall_at_1 == 1.0, report(outcomes)
+
+
+def test_fresh_questions_and_not_covered(real_index: Path) -> None:
+    items = load(FRESH)
+    assert len(items) >= 150 and sum(not i.covered for i in items) >= 30
+    outcomes = run(SearchEngine(real_index), items)
+    overall = score(outcomes)
+    assert overall.recall_at_1 >= 0.88 and overall.recall_at_3 >= 0.93, report(outcomes)
+    flags = coverage(outcomes)
+    assert flags.flagged >= 0.80 and flags.wrongly_flagged <= 0.12, report(outcomes)
+
+
+def test_warning_reports_are_never_missed_and_mentions_rarely_alarm(real_index: Path) -> None:
+    items = load(SIGNS)
+    assert sum(i.urgency in ("emergency", "same-day") for i in items) >= 40
+    assert sum(i.urgency == "none" for i in items) >= 60
+    outcomes = run(SearchEngine(real_index), items)
+    measured = safety(outcomes)
+    # Every report: an escalation entry first, with the urgency the report calls for.
+    assert measured.escalation_recall == 1.0, report(outcomes)
+    assert measured.false_alarm_rate <= 0.06, report(outcomes)

@@ -1,0 +1,115 @@
+"""Query understanding on the real knowledge base: spelling that only fixes misspellings,
+staff shorthand, "not covered", and errors that say what they are."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prolo_kb import ranking
+from prolo_kb.errors import IndexUnavailable
+from prolo_kb.search import SearchEngine
+
+EVERYDAY = Path(__file__).parent / "data" / "everyday.txt"
+
+
+@pytest.fixture(scope="module")
+def engine(real_index: Path) -> SearchEngine:
+    return SearchEngine(real_index)
+
+
+def test_no_real_word_is_rewritten(engine: SearchEngine) -> None:
+    sentences = [s for s in EVERYDAY.read_text(encoding="utf-8").splitlines() if s.strip()]
+    assert len(sentences) >= 50
+    rewritten = {s: engine.search(s).corrected for s in sentences}
+    assert not {s: c for s, c in rewritten.items() if c}, rewritten
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("prolotheraphy side efects", "prolotherapy side effects"),
+    ("osteoarthritus in my knee", "osteoarthritis"),
+    ("sweling after the shot", "swelling"),
+    ("how many injektions", "injections"),
+])
+def test_misspellings_of_the_bases_words_are_still_fixed(engine: SearchEngine, typed: str,
+                                                         meant: str) -> None:
+    corrected = engine.search(typed).corrected
+    assert corrected is not None and meant in corrected
+
+
+def test_shorthand_is_spelt_out_never_corrected(engine: SearchEngine) -> None:
+    result = engine.search("pt c/o sob s/p inj", explain=True)
+    assert result.corrected is None
+    assert result.explain is not None
+    assert {"pt", "c/o", "sob", "s/p", "inj"} <= set(result.explain["shorthand"])
+    assert "short of breath" in result.explain["searched"]
+    assert result.urgency == "same-day"  # "sob" after the shots is a warning sign
+
+
+def test_the_word_list_is_loaded_only_for_an_unknown_word(real_index: Path) -> None:
+    code = ("import sys; from prolo_kb.search import SearchEngine; from prolo_kb import "
+            "dictionary; e = SearchEngine(sys.argv[1]); e.search('how often are the "
+            "injections'); a = dictionary.loaded(); e.search('my wife said so'); "
+            "print(a, dictionary.loaded())")
+    out = subprocess.run([sys.executable, "-c", code, str(real_index)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    assert out == ["False", "True"]
+
+
+@pytest.mark.parametrize("query", [
+    "do you validate parking", "whats the wifi password", "can i bring my service dog",
+    "do you offer acupuncture", "are you hiring medical assistants",
+])
+def test_out_of_scope_questions_are_not_covered(engine: SearchEngine, query: str) -> None:
+    result = engine.search(query)
+    assert result.not_covered and result.to_json()["not_covered"] is True
+
+
+@pytest.mark.parametrize("query", [
+    "how often do i need the shots", "does medicare cover prolotherapy",
+    "can i take ibuprofen after", "what is prolotherapy", "is it safe if im pregnant",
+])
+def test_in_scope_questions_are_covered(engine: SearchEngine, query: str) -> None:
+    assert not engine.search(query).not_covered
+
+
+def test_a_reported_sign_is_never_not_covered(engine: SearchEngine) -> None:
+    result = engine.search("my toddler is fine but my lips are swelling since the shot")
+    assert result.urgency == "emergency" and not result.not_covered
+
+
+def test_a_ranking_bug_is_not_reported_as_a_damaged_index(
+        real_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = SearchEngine(real_index)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug in our ranking")
+
+    monkeypatch.setattr("prolo_kb.search.rerank", broken)
+    with pytest.raises(ZeroDivisionError):
+        engine.search("how often are the injections")
+    assert ranking.rerank is not broken  # only the search's reference was replaced
+
+
+def test_a_whoosh_failure_is_reported_as_a_damaged_index(
+        real_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = SearchEngine(real_index)
+    from whoosh.codec.whoosh3 import W3PerDocReader
+
+    def unreadable(*args: object, **kwargs: object) -> None:
+        raise OSError("bad segment")  # as a damaged file fails, under Whoosh's reader
+
+    monkeypatch.setattr(W3PerDocReader, "stored_fields", unreadable)
+    with pytest.raises(IndexUnavailable, match=r"cannot be read .*make build"):
+        engine.search("how often are the injections")
+
+
+def test_explain_says_why_each_hit_ranked(engine: SearchEngine) -> None:
+    result = engine.search("how often do i need the shots", explain=True)
+    assert result.explain is not None
+    assert [c["typed"] for c in result.explain["concepts"]]
+    top = result.to_json()["hits"][0]
+    assert top["explain"]["faq preference"] > 1 and "question coverage" in top["explain"]
