@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
@@ -17,8 +16,10 @@ from sphinx.util.docutils import SphinxDirective
 
 from prolo_kb.content import GlossaryTerm
 
+from .datafile import DataFileError, read_yaml
 
-class GlossaryError(ValueError):
+
+class GlossaryError(DataFileError):
     """The glossary file is missing or malformed (the message says where)."""
 
 
@@ -30,13 +31,9 @@ def glossary_path(env: BuildEnvironment) -> Path | None:
 def load_glossary(path: Path) -> list[GlossaryTerm]:
     """Read and validate the glossary file."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GlossaryError(f"{path}: cannot read glossary ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise GlossaryError(f"{where}: glossary is not valid YAML") from None
+        raw = read_yaml(path, "glossary")
+    except DataFileError as exc:
+        raise GlossaryError(str(exc)) from None
     if not isinstance(raw, list):
         raise GlossaryError(f"{path}: glossary must be a list of terms")
     terms: list[GlossaryTerm] = []

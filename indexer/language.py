@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -28,6 +27,7 @@ from sphinx.util import logging
 from prolo_kb.content import Language
 from prolo_kb.signs import sign_words
 
+from .datafile import DataFileError, read_yaml
 from .domain import get_domain
 from .report import warn
 
@@ -36,19 +36,15 @@ CONTEXT_KINDS = ("negated", "historical", "hypothetical")
 DIRECTIONS = ("before", "after")
 
 
-class LanguageError(ValueError):
+class LanguageError(DataFileError):
     """A language data file is missing or malformed (the message says where)."""
 
 
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LanguageError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise LanguageError(f"{where}: not valid YAML") from None
+        return read_yaml(path, "language data")
+    except DataFileError as exc:
+        raise LanguageError(str(exc)) from None
 
 
 def _phrases(path: Path, what: str, value: Any) -> tuple[str, ...]:
