@@ -94,6 +94,16 @@ REALISTIC = [
     ("c/o pain at injection site w/ fever, pt is barbara martin",
      ["barbara", "martin"], ["pain", "fever", "c/o"]),
     ("Mr and Mrs Kowalczyk both want prolo for back pain", ["kowalczyk"], ["back"]),
+    ("wife of tom hanks calling about shoulder", ["tom", "hanks"], ["shoulder"]),
+    ("patient is a 52 year old female named grace", ["grace", "52"], ["female"]),
+    ("susan b anthony dob jan 5 1950", ["susan", "b", "anthony", "jan", "1950"], []),
+    ("the smiths want to know about sugar shots", ["smiths"], ["sugar", "shots"]),
+    ("lives on maple avenue in springfield", ["maple", "avenue", "springfield"], []),
+    ("jane doe at 15 elm street apt 4b", ["jane", "doe", "15", "elm", "4b"], []),
+    ("kevin o'malley called twice re billing", ["kevin", "o'malley", "malley"], []),
+    ("hi this is karen from dr lee's office", ["karen", "lee's", "lee"], []),
+    ("nguyen van an tendon pain", ["nguyen", "van"], ["tendon", "pain"]),
+    ("Fever and chills after prolo for Linda", ["linda"], ["fever", "chills"]),
 ]
 
 
@@ -119,7 +129,7 @@ def test_there_are_at_least_thirty_realistic_inputs() -> None:
 
 def test_the_issue_example_is_stored_as_the_question_only(vocab: Vocabulary) -> None:
     assert reduce_query("mrs kowalski dob 2/9/58 cell 617 555 0142 says fever", vocab) \
-        == f"mrs {MASK} dob {MASK} cell {MASK} says fever"
+        == f"mrs {MASK} cell {MASK} says fever"
 
 
 @pytest.mark.parametrize("question", [
@@ -176,7 +186,7 @@ def test_possessives() -> None:
 def test_street_addresses_and_dates_beside_numbers() -> None:
     typed = tokens("at 12 elm st on march 3 and six five five one")
     kept: list[str | None] = [t.lower() for t in typed]
-    mask_addresses_and_dates(typed, kept)
+    mask_addresses_and_dates(typed, kept, Vocabulary(frozenset({"at", "on", "and"})))
     # (a number on its own is masked by judge(), rule 1)
     assert kept == ["at", None, None, None, "on", None, "3", "and", None, None, None, None]
 

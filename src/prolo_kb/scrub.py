@@ -12,20 +12,23 @@ The rules, each a small function below, in the order they are applied to a token
 1. anything with a digit or a symbol (``@ / : # + = _ .`` …) is masked: numbers, dates,
    phone and record numbers, e-mail and web addresses (staff shorthand such as ``c/o`` is
    kept, if it is on the shorthand list and has no digit);
-2. the word after an honorific (mr, mrs, ms, miss, mx, dr, prof …) is masked: a name;
+2. the word after an honorific (mr, mrs, ms, miss, mx, dr, prof …) or "named" is masked,
+   and so is a single letter (an initial);
 3. a possessive whose owner is not a knowledge-base word is masked ("kowalski's");
 4. a knowledge-base word is kept, even capitalised, unless it is an uncommon first or last
    name ("ann", "mayo");
 5. a capitalised word the knowledge base does not know is masked (the first word is let
    off when it is a common word that is not a name: phones capitalise it);
-6. a first or last name (Faker's lists for several countries) that is not a very common
-   English word is masked ("smith", "mary", "garcia"; not "long", "young", "may");
+6. a first or last name (Faker's lists for several countries), or its plural, that is not
+   a very common English word is masked ("smith", "smiths", "mary"; not "long", "may");
 7. a common English word is kept; anything else is masked ("kowalski", "gmail").
 
 Then context: a name-like word beside a masked name is masked too ("mary brown", "rose
-may"); the words from a house number to its street suffix ("12 oak st") and a month beside
-a number ("march 3") are masked, and so is a run of three or more number words (a phone
-number said aloud).
+may"), and so is a word the knowledge base does not know right after one ("tom hanks");
+the words from a house number to its street suffix ("12 oak st"), a street name ("maple
+avenue"), a word the knowledge base does not know after in/from/at/near (a town), a month
+beside a number ("march 3") and a run of three or more number words (a phone number said
+aloud) are masked.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ STREET_SUFFIXES = frozenset({
     "st", "street", "ave", "avenue", "av", "rd", "road", "dr", "drive", "ln", "lane",
     "blvd", "boulevard", "way", "ct", "court", "pl", "place", "ter", "terrace", "cir",
     "circle", "hwy", "highway", "pkwy", "parkway", "sq", "square", "apt", "unit", "suite"})
+STREET_WORDS = frozenset({"street", "st", "avenue", "ave", "road", "rd", "lane", "ln",
+                          "boulevard", "blvd", "drive", "court", "terrace", "parkway",
+                          "highway"})
+PLACE_WORDS = frozenset({"in", "from", "at", "near"})
+NAME_INTRODUCERS = frozenset({"named", "name", "aka", "nee"})
 MONTHS = frozenset({
     "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun",
     "june", "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october",
@@ -191,8 +199,11 @@ def possessive_owner(token: str) -> str | None:
 
 
 def is_rare_name(word: str) -> bool:
-    """Rule 6: a first or last name that is not a very common English word."""
-    return word in name_words() and dictionary.frequency(word) < COMMON_WORD_FREQUENCY
+    """Rule 6: a first or last name (or its plural: "the smiths") that is not a very
+    common English word."""
+    names = name_words()
+    named = word in names or (len(word) > 3 and word.endswith("s") and word[:-1] in names)
+    return named and dictionary.frequency(word) < COMMON_WORD_FREQUENCY
 
 
 def is_capitalised(token: str) -> bool:
@@ -208,9 +219,12 @@ def judge(token: str, index: int, previous: str | None, vocab: Vocabulary) -> st
     """Rules 1-7 for one token: its stored form, or None when it is masked."""
     if is_identifier(token, vocab):
         return None
-    if previous is not None and is_honorific(previous):
+    if previous is not None and (is_honorific(previous)
+                                 or previous.lower() in NAME_INTRODUCERS):
         return None
     word = token.lower()
+    if len(word) == 1 and word not in ("a", "i"):
+        return None  # an initial
     owner = possessive_owner(word)
     if owner is not None:
         return word if vocab.known(owner) and not is_rare_name(owner) else None
@@ -227,13 +241,23 @@ def _name_like(token: str, word: str, vocab: Vocabulary) -> bool:
 
 
 def spread_names(typed: list[str], kept: list[str | None], vocab: Vocabulary) -> None:
-    """Mask a name-like word beside a masked one, or two unknown name-like words side by
-    side ("mary brown", "rose brown"), in place, until nothing changes."""
+    """Mask a word that is neither a knowledge-base word nor a very common word right
+    after a masked one ("tom hanks"); then a name-like word beside a masked one, or two
+    unknown name-like words side by side ("mary brown", "rose brown"), in place, until
+    nothing changes."""
+    for i in range(len(kept) - 1, 0, -1):
+        word, before = kept[i], typed[i - 1]
+        if (word is not None and kept[i - 1] is None and not _DIGIT.search(before)
+                and not is_honorific(before) and not vocab.known(word)
+                and dictionary.frequency(word) < COMMON_WORD_FREQUENCY):
+            kept[i] = None
     changed = True
     while changed:
         changed = False
         for i, word in enumerate(kept):
-            if word is None or not _name_like(typed[i], word, vocab):
+            if word is None:
+                continue
+            if not _name_like(typed[i], word, vocab):
                 continue
             for j in (i - 1, i + 1):
                 if not 0 <= j < len(kept):
@@ -249,11 +273,18 @@ def spread_names(typed: list[str], kept: list[str | None], vocab: Vocabulary) ->
                     break
 
 
-def mask_addresses_and_dates(typed: list[str], kept: list[str | None]) -> None:
-    """House number to street suffix, a month beside a number, and number words said in
-    a row (three or more): masked, in place."""
+def mask_addresses_and_dates(typed: list[str], kept: list[str | None],
+                             vocab: Vocabulary) -> None:
+    """House number to street suffix, a street name, a town after in/from/at/near, a
+    month beside a number, and number words said in a row (three or more): masked, in
+    place."""
     numbers = [bool(_DIGIT.search(t)) for t in typed]
     lowered = [t.lower().rstrip(".") for t in typed]
+    for i, word in enumerate(lowered):
+        if i and word in STREET_WORDS and not vocab.known(lowered[i - 1]):
+            kept[i - 1] = kept[i] = None
+        if word in PLACE_WORDS and i + 1 < len(typed) and not vocab.known(lowered[i + 1]):
+            kept[i + 1] = None
     for i, is_number in enumerate(numbers):
         if not is_number:
             continue
@@ -281,7 +312,7 @@ def reduce_query(text: str, vocab: Vocabulary) -> str:
     typed = tokens(text)
     kept = [judge(token, i, typed[i - 1] if i else None, vocab)
             for i, token in enumerate(typed)]
-    mask_addresses_and_dates(typed, kept)
+    mask_addresses_and_dates(typed, kept, vocab)
     spread_names(typed, kept, vocab)
     out: list[str] = []
     for word in kept:
