@@ -14,6 +14,8 @@ from urllib.parse import quote
 from docutils import nodes
 from sphinx.application import Sphinx
 
+from prolo_kb.content import parse_date
+
 from .domain import PageRecord, get_domain
 from .report import warn
 
@@ -25,13 +27,6 @@ FRONT_MATTER_LINE = 1
 def today(app: Sphinx) -> date:
     configured = app.config.kb_today
     return date.fromisoformat(configured) if configured else date.today()
-
-
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
 
 
 def human_date(value: str) -> str:
@@ -70,8 +65,8 @@ def check_metadata(app: Sphinx, doctree: nodes.document) -> None:
     topic = meta.get("topic", "")
     if topic and topic not in app.config.kb_topics:
         warn(docname, line, "metadata", f"unknown topic {topic!r}")
-    last = _parse_date(meta.get("last_reviewed", ""))
-    due = _parse_date(meta.get("next_review", ""))
+    last = parse_date(meta.get("last_reviewed", ""))
+    due = parse_date(meta.get("next_review", ""))
     if meta.get("last_reviewed") and last is None:
         warn(docname, line, "metadata", "last_reviewed must be a date (YYYY-MM-DD)")
     if meta.get("next_review") and due is None:

@@ -8,6 +8,7 @@ index manifest and ``prolo-kb export`` can carry them as JSON.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 Kind = Literal["faq", "section"]
@@ -20,6 +21,14 @@ URGENCIES = {
     "emergency": "Call emergency services now",
     "same-day": "Pass to a clinician today",
 }
+
+
+def parse_date(value: str) -> date | None:
+    """An ISO date of page metadata ("2026-11-24"), or None if it is not one."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from .content import Document, PageMeta
+from .content import Document, PageMeta, parse_date
 from .errors import KBError
 from .placeholders import Placeholder, unset
 from .placeholders import read as read_settings
@@ -138,17 +138,10 @@ def _doc_key(doc: Document) -> tuple[str, int, str]:
     return (*_location_key(doc.source_file), doc.id)
 
 
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
 def _reviews(pages: Iterable[PageMeta], today: date) -> list[Review]:
     reviews = []
     for page in pages:
-        due = _parse_date(page.next_review)
+        due = parse_date(page.next_review)
         reviews.append(Review(page, due, None if due is None else (due - today).days))
     return reviews
 
