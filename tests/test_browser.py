@@ -408,9 +408,13 @@ def test_the_top_answer_is_whole_the_others_a_first_sentence(
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize("scheme", SCHEMES)
 def test_copy_puts_the_patient_text_on_the_clipboard_never_the_staff_note(
-        context: BrowserContext, page: Page, server: Server) -> None:
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url[:-1])
+        make_page: PageMaker, server: Server, size: tuple[int, int], scheme: str) -> None:
+    page = make_page(size, scheme)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"],
+                                   origin=server.url[:-1])
     events = capture_events(page)
     query = "short of breath after the shot"
     api = server.api("/api/search", q=query, limit=10)
@@ -519,10 +523,14 @@ def test_the_patient_leaflet_is_linked_beside_aftercare_and_safety_answers(
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("query", ["fever after the shot",
                                    "hives and throat swelling after the shot"])
-def test_the_banner_names_the_callers_words_and_the_action(page: Page, server: Server,
-                                                           query: str) -> None:
+def test_the_banner_names_the_callers_words_and_the_action(
+        make_page: PageMaker, server: Server, query: str, size: tuple[int, int],
+        scheme: str) -> None:
+    page = make_page(size, scheme)
     api = server.api("/api/search", q=query, limit=10)
     assert api["urgency"] and api["warning_signs"]
     open_search(page, server, q=query)
@@ -828,9 +836,10 @@ def test_the_desk_menu_button_still_folds_the_sidebar(make_page: PageMaker,
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("scheme", SCHEMES)
 def test_wide_tables_say_they_scroll_and_references_wrap_and_link(
-        make_page: PageMaker, server: Server) -> None:
-    page = make_page(PHONE, "light")
+        make_page: PageMaker, server: Server, scheme: str) -> None:
+    page = make_page(PHONE, scheme)
     page.goto(server.url + "evidence.html")
     wide = page.locator(".pst-scrollable-table-container.kb-table-scrolls")
     assert wide.count() >= 1
@@ -873,9 +882,10 @@ def test_boxes_keep_their_side_padding(make_page: PageMaker, server: Server,
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_printed_search_results_have_whole_answers_the_banner_and_sources(
-        make_page: PageMaker, server: Server, tmp_path: Path) -> None:
-    page = make_page(DESK, "light")
+        make_page: PageMaker, server: Server, tmp_path: Path, size: tuple[int, int]) -> None:
+    page = make_page(size, "light")
     query = "fever after the shot"
     open_search(page, server, q=query)
     wait_results(page, query)
@@ -901,7 +911,7 @@ def test_printed_search_results_have_whole_answers_the_banner_and_sources(
     page.pdf(path=str(pdf), print_background=True)
     assert pdf.stat().st_size > 10_000
     # Printed from dark mode: on paper the page is light, and dark again afterwards.
-    dark = make_page(DESK, "dark")
+    dark = make_page(size, "dark")
     open_search(dark, server, q=query)
     wait_results(dark, query)
     dark.evaluate("window.addEventListener('beforeprint', () =>"
