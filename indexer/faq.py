@@ -82,128 +82,136 @@ class FaqDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         docname = self.env.docname
+        entry = self._options(docname)
+        container, answer = self._render(entry)
+        entry["answer"] = blocks_text(answer)
+        if not entry["answer"]:
+            warn(docname, self.lineno, "faq", f"FAQ entry {entry['id']!r} has an empty answer")
+        entry["grade"] = self._grade(docname, entry)
+        domain = get_domain(self.env)
+        domain.add_faq(docname, entry)
+        for source_id in entry["sources"]:
+            domain.add_cite(docname, source_id, self.lineno)
+        return [container]
+
+    def _warn(self, docname: str, message: str) -> None:
+        warn(docname, self.lineno, "faq", message)
+
+    def _options(self, docname: str) -> FaqRecord:
+        """The entry's options, checked; every problem is a located warning."""
         question = " ".join(self.arguments[0].split())
         entry_id = (self.options.get("id") or "").strip()
-        lineno = self.lineno
         if not entry_id:
             entry_id = nodes.make_id(question)
-            warn(docname, lineno, "faq", f"FAQ entry {question!r} has no :id: "
-                 f"(using {entry_id!r}); give it a stable id")
+            self._warn(docname, f"FAQ entry {question!r} has no :id: (using {entry_id!r}); "
+                       "give it a stable id")
         elif entry_id != nodes.make_id(entry_id):
-            warn(docname, lineno, "faq", f"FAQ id {entry_id!r} must be lowercase letters, "
-                 "digits and hyphens")
+            self._warn(docname, f"FAQ id {entry_id!r} must be lowercase letters, digits "
+                       "and hyphens")
         topic = (self.options.get("topic") or "").strip()
-        topics = self.config.kb_topics
-        if topic not in topics:
-            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has unknown topic "
-                 f"{topic!r} (known: {', '.join(topics)})")
+        if topic not in self.config.kb_topics:
+            self._warn(docname, f"FAQ entry {entry_id!r} has unknown topic {topic!r} "
+                       f"(known: {', '.join(self.config.kb_topics)})")
         audience = split_list(self.options.get("audience"))
         known_audiences = set(self.config.kb_audiences) or set(AUDIENCES)
         if not audience:
-            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has no :audience:")
+            self._warn(docname, f"FAQ entry {entry_id!r} has no :audience:")
         for who in audience:
             if who not in known_audiences:
-                warn(docname, lineno, "faq",
-                     f"FAQ entry {entry_id!r} has unknown audience {who!r}")
+                self._warn(docname, f"FAQ entry {entry_id!r} has unknown audience {who!r}")
         status = (self.options.get("status") or "approved").strip()
         if status not in STATUSES:
-            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has unknown status "
-                 f"{status!r} (approved or policy-pending)")
-        escalate = "escalate" in self.options
-        signs = split_list(self.options.get("signs"))
-        if escalate and not signs:
-            warn(docname, lineno, "faq", f"escalation entry {entry_id!r} needs :signs: "
-                 "(the warning signs it covers, in patients' words)")
-        if signs and not escalate:
-            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} lists :signs: but is "
-                 "not marked :escalate:")
-        urgency = (self.options.get("urgency") or "").strip() or None
-        if escalate and urgency not in URGENCIES:
-            warn(docname, lineno, "faq", f"escalation entry {entry_id!r} needs :urgency: "
-                 f"{' or '.join(URGENCIES)} (got {urgency!r})")
-        if urgency and not escalate:
-            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has :urgency: but is "
-                 "not marked :escalate:")
-        staff_note = " ".join((self.options.get("staff") or "").split())
-        also = [part.strip() for part in (self.options.get("also") or "").split("|")
-                if part.strip()]
+            self._warn(docname, f"FAQ entry {entry_id!r} has unknown status {status!r} "
+                       "(approved or policy-pending)")
         sources = split_list(self.options.get("sources"))
         if status == "approved" and not sources:
-            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has no :sources:; every "
-                 "approved answer names where it comes from")
+            self._warn(docname, f"FAQ entry {entry_id!r} has no :sources:; every approved "
+                       "answer names where it comes from")
+        escalate = "escalate" in self.options
+        signs, urgency = self._escalation(docname, entry_id, escalate)
+        return {
+            "id": entry_id, "question": question, "answer": "", "anchor": f"faq-{entry_id}",
+            "topic": topic, "audience": audience, "sources": sources, "signs": signs,
+            "also": [part.strip() for part in (self.options.get("also") or "").split("|")
+                     if part.strip()],
+            "escalate": escalate, "status": status, "lineno": self.lineno, "grade": None,
+            "urgency": urgency, "staff_note": " ".join((self.options.get("staff") or "").split()),
+        }
 
-        anchor = f"faq-{entry_id}"
+    def _escalation(self, docname: str, entry_id: str,
+                    escalate: bool) -> tuple[list[str], str | None]:
+        """The warning signs and urgency: both needed by an escalation entry, and only by
+        one."""
+        signs = split_list(self.options.get("signs"))
+        if escalate and not signs:
+            self._warn(docname, f"escalation entry {entry_id!r} needs :signs: (the warning "
+                       "signs it covers, in patients' words)")
+        if signs and not escalate:
+            self._warn(docname, f"FAQ entry {entry_id!r} lists :signs: but is not marked "
+                       ":escalate:")
+        urgency = (self.options.get("urgency") or "").strip() or None
+        if escalate and urgency not in URGENCIES:
+            self._warn(docname, f"escalation entry {entry_id!r} needs :urgency: "
+                       f"{' or '.join(URGENCIES)} (got {urgency!r})")
+        if urgency and not escalate:
+            self._warn(docname, f"FAQ entry {entry_id!r} has :urgency: but is not marked "
+                       ":escalate:")
+        return signs, urgency if escalate else None
+
+    def _render(self, entry: FaqRecord) -> tuple[nodes.container, nodes.container]:
+        """The entry's nodes (question, badges, answer, staff note, meta line) and its
+        answer container."""
         classes = ["kb-faq"]
-        if escalate:
+        if entry["escalate"]:
             classes.append("kb-faq-escalate")
-        if status == "policy-pending":
+        if entry["status"] == "policy-pending":
             classes.append("kb-faq-pending")
-        container = nodes.container(classes=classes, ids=[anchor])
+        container = nodes.container(classes=classes, ids=[entry["anchor"]])
         self.set_source_info(container)
-
-        heading = nodes.rubric(question, "", classes=["kb-faq-question"])
+        heading = nodes.rubric(entry["question"], "", classes=["kb-faq-question"])
         heading["heading-level"] = 3
-        heading += nodes.Text(question)
-        heading += nodes.reference("", "¶", refuri=f"#{anchor}", classes=["headerlink"],
-                                   reftitle="Link to this answer")
+        heading += nodes.Text(entry["question"])
+        heading += nodes.reference("", "¶", refuri=f"#{entry['anchor']}",
+                                   classes=["headerlink"], reftitle="Link to this answer")
         container += heading
-        if escalate or status == "policy-pending":
+        if entry["escalate"] or entry["status"] == "policy-pending":
             badges = nodes.paragraph(classes=["kb-badges"])
-            if escalate:
+            if entry["escalate"]:
+                urgency = entry["urgency"]
                 badges += badge(URGENCY_BADGES.get(urgency or "", ESCALATE_BADGE),
                                 f"escalate kb-badge-{urgency or 'escalate'}")
-            if status == "policy-pending":
+            if entry["status"] == "policy-pending":
                 badges += badge(PENDING_BADGE, "pending")
             container += badges
-
-        self._check_closed(docname, entry_id)
+        self._check_closed(self.env.docname, entry["id"])
         answer = nodes.container(classes=["kb-faq-answer"])
         self.state.nested_parse(self.content, self.content_offset, answer)
         container += answer
-        if staff_note:
+        if entry["staff_note"]:
             note = nodes.paragraph(classes=["kb-staff-note"])
             note += nodes.strong(STAFF_LABEL, STAFF_LABEL)
-            note += nodes.Text(staff_note)
+            note += nodes.Text(entry["staff_note"])
             container += note
-        answer_text = blocks_text(answer)
-        if not answer_text:
-            warn(docname, lineno, "faq", f"FAQ entry {entry_id!r} has an empty answer")
-        container += self._meta_line(topic, audience, sources)
+        container += self._meta_line(entry["topic"], entry["audience"], entry["sources"])
+        return container, answer
 
-        patient_facing = bool({"patient", "staff"} & set(audience))
-        grade = readability.grade(answer_text) if answer_text else None
-        note_grade = readability.grade(staff_note) if staff_note else None
-        if note_grade is not None and note_grade > float(self.config.kb_max_grade):
-            warn(docname, lineno, "readability", f"FAQ entry {entry_id!r}: its :staff: note "
-                 f"reads at grade {note_grade:.1f}; staff-facing text must be at most "
-                 f"{float(self.config.kb_max_grade):g}")
+    def _grade(self, docname: str, entry: FaqRecord) -> float | None:
+        """The answer's reading grade; the answer and the staff note of an entry for
+        patients or staff must read at ``kb_max_grade`` or lower."""
         limit = float(self.config.kb_max_grade)
+        grade = readability.grade(entry["answer"]) if entry["answer"] else None
+        patient_facing = bool({"patient", "staff"} & set(entry["audience"]))
         if patient_facing and grade is not None and grade > limit:
-            warn(docname, lineno, "readability", f"FAQ entry {entry_id!r} reads at grade "
-                 f"{grade:.1f}; patient- and staff-facing answers must be at most {limit:g}")
-
-        record: FaqRecord = {
-            "id": entry_id,
-            "question": question,
-            "answer": answer_text,
-            "anchor": anchor,
-            "topic": topic,
-            "audience": audience,
-            "sources": sources,
-            "signs": signs,
-            "also": also,
-            "escalate": escalate,
-            "status": status,
-            "lineno": lineno,
-            "grade": grade,
-            "urgency": urgency if escalate else None,
-            "staff_note": staff_note,
-        }
-        domain = get_domain(self.env)
-        domain.add_faq(docname, record)
-        for source_id in sources:
-            domain.add_cite(docname, source_id, lineno)
-        return [container]
+            warn(docname, self.lineno, "readability", f"FAQ entry {entry['id']!r} reads at "
+                 f"grade {grade:.1f}; patient- and staff-facing answers must be at most "
+                 f"{limit:g}")
+        note = entry["staff_note"]
+        note_grade = readability.grade(note) if note else None
+        if note_grade is not None and note_grade > limit:
+            warn(docname, self.lineno, "readability", f"FAQ entry {entry['id']!r}: its "
+                 f":staff: note reads at grade {note_grade:.1f}; staff-facing text must be "
+                 f"at most {limit:g}")
+        return grade
 
     def _check_closed(self, docname: str, entry_id: str) -> None:
         """An entry whose closing ``:::`` is missing swallows the rest of its page: the
