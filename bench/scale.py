@@ -42,9 +42,10 @@ from generate import Generator
 
 from prolo_kb.content import Document, GlossaryTerm, PageMeta
 from prolo_kb.errors import KBError, QueryError
+from prolo_kb.indexing import write_index
 from prolo_kb.schema import STOP_WORDS, words
 from prolo_kb.search import SearchEngine, clean_query
-from prolo_kb.store import iter_documents, open_index, resolve, write_index
+from prolo_kb.store import iter_documents, open_index, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

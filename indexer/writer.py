@@ -2,7 +2,7 @@
 
 Checks that need every document (duplicate FAQ ids and questions, citations of sources
 missing from the references page) run at ``env-check-consistency``; the index is written
-from the collected data at ``build-finished`` through :func:`prolo_kb.store.write_index`,
+from the collected data at ``build-finished`` through :func:`prolo_kb.indexing.write_index`,
 which swaps it in atomically.
 """
 
@@ -20,7 +20,7 @@ from sphinx.util import logging
 
 from prolo_kb.content import Document, GlossaryTerm, PageMeta
 from prolo_kb.errors import KBError
-from prolo_kb.store import write_index
+from prolo_kb.indexing import write_index
 
 from .domain import KBDomain, get_domain
 from .glossary import GlossaryError, glossary_path, load_glossary

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from prolo_kb.content import Document, GlossaryTerm, PageMeta
-from prolo_kb.store import write_index
+from prolo_kb.indexing import write_index
 
 
 def faq(doc_id: str, question: str, answer: str, **extra: object) -> Document:

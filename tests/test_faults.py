@@ -28,8 +28,9 @@ from prolo_kb import terms
 from prolo_kb.cli import main
 from prolo_kb.content import Document
 from prolo_kb.errors import IndexUnavailable
+from prolo_kb.indexing import write_index
 from prolo_kb.search import SearchEngine, SearchResult
-from prolo_kb.store import MANIFEST, iter_documents, open_index, resolve, write_index
+from prolo_kb.store import MANIFEST, iter_documents, open_index, resolve
 
 CHILD_TIMEOUT = 120.0  # a stuck child is killed rather than hanging the suite
 
@@ -41,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from prolo_kb import store
+from prolo_kb import indexing, store
 from prolo_kb.content import Document
 from prolo_kb.errors import KBError
 
@@ -90,7 +91,7 @@ elif phase == "swapping":
     store._swap_in = stop  # version complete, not yet made live
 
 try:
-    store.write_index(Path(target), documents(), lock_wait=lock_wait)
+    indexing.write_index(Path(target), documents(), lock_wait=lock_wait)
 except KBError as exc:
     print(f"prolo-kb: {exc}", file=sys.stderr)
     sys.exit(2)

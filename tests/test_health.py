@@ -1,5 +1,5 @@
 """``prolo-kb check``: the content health report, its blocking rules and exit codes,
-on small indexes written with :func:`prolo_kb.store.write_index`, and on the real build."""
+on small indexes written with :func:`prolo_kb.indexing.write_index`, and on the real build."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import pytest
 from prolo_kb.cli import main
 from prolo_kb.content import Document, PageMeta
 from prolo_kb.health import assess, format_report, report_json, run_check, table
-from prolo_kb.store import iter_documents, open_index, write_index
+from prolo_kb.indexing import write_index
+from prolo_kb.store import iter_documents, open_index
 
 TODAY = date(2026, 11, 24)
 REPO = Path(__file__).resolve().parents[1]

@@ -11,8 +11,9 @@ import pytest
 from kbfactory import SAMPLE_DOCS, faq, make_index
 
 from prolo_kb.errors import IndexUnavailable
+from prolo_kb.indexing import write_index
 from prolo_kb.search import SearchEngine
-from prolo_kb.store import MANIFEST, build_lock, iter_documents, open_index, write_index
+from prolo_kb.store import MANIFEST, build_lock, iter_documents, open_index
 
 
 def test_write_then_open_round_trips_documents(sample_index: Path) -> None:

@@ -11,10 +11,11 @@ from whoosh import scoring
 from whoosh.query import Term
 
 from prolo_kb import terms
+from prolo_kb.indexing import write_index
 from prolo_kb.lru import LRU
 from prolo_kb.search import SearchEngine
 from prolo_kb.snippets import Snippets
-from prolo_kb.store import open_index, write_index
+from prolo_kb.store import open_index
 from prolo_kb.terms import FIELD_BOOSTS, FIELD_TIEBREAK, TermTable
 
 WHOOSH_BM25F = scoring.BM25F(B=terms.DEFAULT_B, K1=terms.K1,

@@ -29,12 +29,11 @@ from typing import Any, NamedTuple
 
 from whoosh import index as windex
 from whoosh.index import Index
+from whoosh.reading import IndexReader
 
 from .content import Document, GlossaryTerm, Language, PageMeta
 from .errors import IndexUnavailable
-from .schema import SCHEMA_VERSION, analyze, build_schema
-from .signs import sign_words
-from .terms import telling
+from .schema import SCHEMA_VERSION, build_schema
 
 MANIFEST = "manifest.json"
 LOCK_WAIT_SECONDS = 600.0
@@ -144,22 +143,21 @@ def build_lock(target: Path, *, wait: float = LOCK_WAIT_SECONDS,
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def write_index(
+def write_version(
     target: Path,
-    documents: Iterable[Document],
+    rows: Iterable[dict[str, Any]],
+    manifest: Callable[[IndexReader, dict[str, int]], Manifest],
     *,
-    pages: Iterable[PageMeta] = (),
-    glossary: Iterable[GlossaryTerm] = (),
-    language: Language | None = None,
-    sources: dict[str, str] | None = None,
-    source_hash: str = "",
     procs: int = 1,
-    progress: Callable[[int], None] | None = None,
     lock_wait: float = LOCK_WAIT_SECONDS,
     on_wait: Callable[[], None] | None = None,
 ) -> Manifest:
     """Write a complete new index version and make it the live one atomically.
-    ``on_wait`` is called once if another build holds the lock and this one waits."""
+
+    ``rows`` are the Whoosh fields of each document (:mod:`prolo_kb.indexing` makes
+    them); ``manifest(reader, files)`` makes the manifest once they are committed, from
+    a reader of the new version and its files' sizes. ``on_wait`` is called once if
+    another build holds the lock and this one waits."""
     target = Path(target)
     with build_lock(target, wait=lock_wait, on_wait=on_wait):
         versions = _versions_dir(target)
@@ -169,100 +167,40 @@ def write_index(
         new_dir.mkdir()
         previous = _live_names(target)  # readers may still be on it: keep it one more round
         try:
-            manifest = _write_version(new_dir, documents, pages=tuple(pages),
-                                      glossary=tuple(glossary),
-                                      language=language or Language(), sources=sources or {},
-                                      source_hash=source_hash, procs=procs,
-                                      progress=progress)
+            made = _write_version(new_dir, rows, manifest, procs=procs)
             previous |= _swap_in(target, new_dir)
         except BaseException:
             shutil.rmtree(new_dir, ignore_errors=True)
             raise
         _prune(versions, keep={new_dir.name, *previous})
-        return manifest
+        return made
 
 
-def _write_version(
-    new_dir: Path,
-    documents: Iterable[Document],
-    *,
-    pages: tuple[PageMeta, ...],
-    glossary: tuple[GlossaryTerm, ...],
-    language: Language,
-    sources: dict[str, str],
-    source_hash: str,
-    procs: int,
-    progress: Callable[[int], None] | None,
-) -> Manifest:
+def _write_version(new_dir: Path, rows: Iterable[dict[str, Any]],
+                   manifest: Callable[[IndexReader, dict[str, int]], Manifest], *,
+                   procs: int) -> Manifest:
     ix = windex.create_in(str(new_dir), build_schema())
     writer_args: dict[str, Any] = {"limitmb": 256}
     if procs > 1:
         writer_args.update(procs=procs, multisegment=True)
     writer = ix.writer(**writer_args)
-    counts = {"faq": 0, "section": 0}
-    signs: list[tuple[str, str, tuple[str, ...]]] = []
-    urgency: dict[str, str] = {}
-    wording_stems: set[str] = set()
     try:
-        for n, doc in enumerate(documents, start=1):
-            wordings = [analyze(w) for w in (doc.title, *doc.also)]
-            writer.add_document(**document_fields(doc, wordings))
-            counts[doc.kind] += 1
-            if doc.escalate:
-                signs.extend((doc.id, phrase, sign_words(phrase)) for phrase in doc.signs)
-                urgency[doc.id] = doc.urgency or "same-day"
-            wording_stems.update(*wordings)
-            if progress is not None and n % 1000 == 0:
-                progress(n)
+        for row in rows:
+            writer.add_document(**row)
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
-    with ix.reader() as reader:
-        weights = {stem: telling(reader, stem) for stem in sorted(wording_stems)}
-    counts["pages"] = len(pages)
-    counts["total"] = counts["faq"] + counts["section"]
     files = {p.name: p.stat().st_size for p in new_dir.iterdir() if p.is_file()}
-    manifest = Manifest(
-        schema_version=SCHEMA_VERSION,
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        source_hash=source_hash,
-        counts=counts,
-        pages=pages,
-        glossary=glossary,
-        sources=dict(sources),
-        files=files,
-        synonyms=tuple(tuple(tuple(analyze(w)) for w in (g.term, *g.lay)) for g in glossary),
-        signs=tuple(signs),
-        urgency=urgency,
-        language=language,
-        telling=weights,
-    )
+    with ix.reader() as reader:
+        made = manifest(reader, files)
     tmp = new_dir / f"{MANIFEST}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(manifest.to_dict(), handle, ensure_ascii=False, indent=1)
+        json.dump(made.to_dict(), handle, ensure_ascii=False, indent=1)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, new_dir / MANIFEST)
-    return manifest
-
-
-def document_fields(doc: Document, wordings: list[list[str]]) -> dict[str, Any]:
-    """The Whoosh fields of one document; ``wordings`` are the stems of its question (or
-    title) and of its other wordings."""
-    return {
-        "id": doc.id,
-        "title": doc.title,
-        "text": doc.text,
-        "also": "\n".join(doc.also),
-        "signs": "\n".join(doc.signs),
-        "staff": doc.staff_note,
-        "spell": "\n".join((doc.title, doc.text, *doc.also, *doc.signs, doc.staff_note)),
-        "topic": doc.topic,
-        "audience": ",".join(doc.audience),
-        "data": json.dumps(doc.to_dict(), ensure_ascii=False),
-        "wordings": json.dumps(wordings),  # for ranking without analysis
-    }
+    return made
 
 
 def _exchange(first: Path, second: Path) -> bool:

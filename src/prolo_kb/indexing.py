@@ -1,0 +1,116 @@
+"""From documents to an index version: the fields Whoosh keeps for each, and what the
+build works out once so that opening an index and searching it analyse nothing.
+
+Worked out here, at build time, into the manifest:
+
+- each entry's question and other wordings as stems (a stored field of the document);
+- each glossary term's wordings as stems (the synonyms);
+- each escalation entry's warning signs as the words that make them signs, and its
+  urgency;
+- how telling each stem of the questions and wordings is (its IDF);
+- the language data (shorthand, context triggers, clinical words) as given.
+
+:func:`write_index` is what the Sphinx extension, the tests and the benchmark call;
+:mod:`prolo_kb.store` writes the version and swaps it in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh.reading import IndexReader
+
+from .content import Document, GlossaryTerm, Language, PageMeta
+from .schema import SCHEMA_VERSION, analyze
+from .signs import sign_words
+from .store import LOCK_WAIT_SECONDS, Manifest, write_version
+from .terms import telling
+
+
+def document_fields(doc: Document, wordings: list[list[str]]) -> dict[str, Any]:
+    """The Whoosh fields of one document; ``wordings`` are the stems of its question (or
+    title) and of its other wordings."""
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "text": doc.text,
+        "also": "\n".join(doc.also),
+        "signs": "\n".join(doc.signs),
+        "staff": doc.staff_note,
+        "spell": "\n".join((doc.title, doc.text, *doc.also, *doc.signs, doc.staff_note)),
+        "topic": doc.topic,
+        "audience": ",".join(doc.audience),
+        "data": json.dumps(doc.to_dict(), ensure_ascii=False),
+        "wordings": json.dumps(wordings),  # for ranking without analysis
+    }
+
+
+class _Analysis:
+    """What the documents tell the manifest, gathered while they are written."""
+
+    def __init__(self) -> None:
+        self.counts = {"faq": 0, "section": 0}
+        self.signs: list[tuple[str, str, tuple[str, ...]]] = []
+        self.urgency: dict[str, str] = {}
+        self.wording_stems: set[str] = set()
+
+    def rows(self, documents: Iterable[Document],
+             progress: Callable[[int], None] | None) -> Iterator[dict[str, Any]]:
+        for n, doc in enumerate(documents, start=1):
+            wordings = [analyze(w) for w in (doc.title, *doc.also)]
+            self.counts[doc.kind] += 1
+            if doc.escalate:
+                self.signs.extend((doc.id, phrase, sign_words(phrase)) for phrase in doc.signs)
+                self.urgency[doc.id] = doc.urgency or "same-day"
+            self.wording_stems.update(*wordings)
+            if progress is not None and n % 1000 == 0:
+                progress(n)
+            yield document_fields(doc, wordings)
+
+
+def write_index(
+    target: Path,
+    documents: Iterable[Document],
+    *,
+    pages: Iterable[PageMeta] = (),
+    glossary: Iterable[GlossaryTerm] = (),
+    language: Language | None = None,
+    sources: dict[str, str] | None = None,
+    source_hash: str = "",
+    procs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+    on_wait: Callable[[], None] | None = None,
+) -> Manifest:
+    """Write the documents as a new index version and make it the live one atomically.
+    ``on_wait`` is called once if another build holds the lock and this one waits."""
+    analysis = _Analysis()
+    pages, glossary = tuple(pages), tuple(glossary)
+
+    def manifest(reader: IndexReader, files: dict[str, int]) -> Manifest:
+        counts = dict(analysis.counts)
+        counts["pages"] = len(pages)
+        counts["total"] = counts["faq"] + counts["section"]
+        return Manifest(
+            schema_version=SCHEMA_VERSION,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            source_hash=source_hash,
+            counts=counts,
+            pages=pages,
+            glossary=glossary,
+            sources=dict(sources or {}),
+            files=files,
+            synonyms=tuple(tuple(tuple(analyze(w)) for w in (g.term, *g.lay))
+                           for g in glossary),
+            signs=tuple(analysis.signs),
+            urgency=analysis.urgency,
+            language=language or Language(),
+            telling={stem: telling(reader, stem) for stem in sorted(analysis.wording_stems)},
+        )
+
+    return write_version(Path(target), analysis.rows(documents, progress), manifest,
+                         procs=procs, lock_wait=lock_wait, on_wait=on_wait)
