@@ -7,6 +7,7 @@ and with the words that say what was asked.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -30,9 +31,16 @@ from prolo_kb.scrub import (
 from prolo_kb.search import SearchEngine
 
 
+@functools.cache
+def _real_vocab() -> Vocabulary:
+    from conftest import REAL_INDEX
+
+    return kb_vocabulary(REAL_INDEX, extra=["c/o", "w/", "pt", "hx"])
+
+
 @pytest.fixture(scope="module")
 def vocab(real_index: Path) -> Vocabulary:
-    return kb_vocabulary(real_index, extra=["c/o", "w/", "pt", "hx"])
+    return _real_vocab()
 
 
 # (what staff typed, what must not be stored, words that must be kept)
@@ -238,3 +246,26 @@ def test_no_digit_or_at_sign_ever_survives(parts: list[str]) -> None:
     reduced = reduce_query(" ".join(parts), vocab)
     assert not re.search(r"\d|@", reduced)
     assert "smith" not in reduced and "garcia" not in reduced.lower()
+
+
+@functools.cache
+def _us_names() -> tuple[list[str], list[str]]:
+    from faker.providers.person.en_US import Provider
+
+    return ([n for n in Provider.first_names if n.isalpha()],
+            [n for n in Provider.last_names if n.isalpha()])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_no_first_and_last_name_survives_in_any_order_or_case(data: st.DataObject) -> None:
+    firsts, lasts = _us_names()
+    first = data.draw(st.sampled_from(firsts))
+    last = data.draw(st.sampled_from(lasts))
+    case = data.draw(st.sampled_from([str.lower, str.title, str.upper]))
+    template = data.draw(st.sampled_from([
+        "{f} {l} says knee hurts after the shot", "pt {l}, {f} fever after injection",
+        "can {f} {l} drive after prolo", "spoke with {f} {l} about cost"]))
+    vocab = _real_vocab()
+    reduced = reduce_query(template.format(f=case(first), l=case(last)), vocab).split()
+    assert first.lower() not in reduced and last.lower() not in reduced, reduced

@@ -20,7 +20,7 @@ The rules, each a small function below, in the order they are applied to a token
 5. a capitalised word the knowledge base does not know is masked (the first word is let
    off when it is a common word that is not a name: phones capitalise it);
 6. a first or last name (Faker's lists for several countries), or its plural, that is not
-   a very common English word is masked ("smith", "smiths", "mary"; not "long", "may");
+   a very common English word is masked ("smith", "smiths", "rose"; not "long", "may");
 7. a common English word is kept; anything else is masked ("kowalski", "gmail").
 
 Then context: a name-like word beside a masked name is masked too ("mary brown", "rose
@@ -53,6 +53,9 @@ MAX_TOKENS = 40  # a longer query is cut: nothing is learnt from the rest
 # A name that is a word at least this common ("long", "young", "white", "may") is kept
 # outside name context; a rarer one ("smith" 1,006, "john" 6,920) is a name.
 COMMON_WORD_FREQUENCY = 20_000
+# Outside the knowledge base's words the bar is higher: a name is kept only when it is a
+# very common word ("good", "young", "white"), not "rose", "mark", "grace" or "brown".
+NAME_WORD_FREQUENCY = 100_000
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "mister", "missus",
                         "sir", "madam", "sr", "sra", "srta"})
 STREET_SUFFIXES = frozenset({
@@ -94,12 +97,26 @@ class Vocabulary:
 
 @functools.cache
 def name_words() -> frozenset[str]:
-    """Lower-cased first and last names from Faker's lists (loaded once, ~10,000)."""
+    """Lower-cased first and last names from Faker's lists (loaded once, ~14,000)."""
+    return first_names() | last_names()
+
+
+@functools.cache
+def first_names() -> frozenset[str]:
+    return _faker_names("first")
+
+
+@functools.cache
+def last_names() -> frozenset[str]:
+    return _faker_names("last")
+
+
+def _faker_names(kind: str) -> frozenset[str]:
     names: set[str] = set()
     for locale in NAME_LOCALES:
         provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         for attribute in dir(provider):
-            if not re.search(r"(first|last)_names", attribute):  # pl_PL: male_last_names
+            if not re.search(rf"{kind}_names", attribute):  # pl_PL: male_last_names
                 continue
             for name in getattr(provider, attribute, ()) or ():
                 for part in re.split(r"[\s-]+", str(name).lower()):
@@ -198,12 +215,12 @@ def possessive_owner(token: str) -> str | None:
     return None
 
 
-def is_rare_name(word: str) -> bool:
-    """Rule 6: a first or last name (or its plural: "the smiths") that is not a very
-    common English word."""
+def is_rare_name(word: str, below: int = COMMON_WORD_FREQUENCY) -> bool:
+    """Rule 6: a first or last name (or its plural: "the smiths") that is not an English
+    word at least ``below`` common."""
     names = name_words()
     named = word in names or (len(word) > 3 and word.endswith("s") and word[:-1] in names)
-    return named and dictionary.frequency(word) < COMMON_WORD_FREQUENCY
+    return named and dictionary.frequency(word) < below
 
 
 def is_capitalised(token: str) -> bool:
@@ -228,10 +245,16 @@ def judge(token: str, index: int, previous: str | None, vocab: Vocabulary) -> st
     owner = possessive_owner(word)
     if owner is not None:
         return word if vocab.known(owner) and not is_rare_name(owner) else None
+    capitalised = is_capitalised(token)
     if vocab.known(word):
-        return None if is_rare_name(word) else word
-    if is_capitalised(token) and not (index == 0 and is_common_word(word)
-                                      and dictionary.frequency(word) >= COMMON_WORD_FREQUENCY):
+        # a capitalised name inside the sentence is a name ("can White drive")
+        named = capitalised and index > 0 and word in name_words()
+        return None if is_rare_name(word) or named else word
+    if capitalised and not (index == 0 and is_common_word(word)
+                            and not is_rare_name(word, NAME_WORD_FREQUENCY)
+                            and dictionary.frequency(word) >= COMMON_WORD_FREQUENCY):
+        return None
+    if is_rare_name(word, NAME_WORD_FREQUENCY):
         return None
     return word if is_common_word(word) else None
 
@@ -242,15 +265,20 @@ def _name_like(token: str, word: str, vocab: Vocabulary) -> bool:
 
 def spread_names(typed: list[str], kept: list[str | None], vocab: Vocabulary) -> None:
     """Mask a word that is neither a knowledge-base word nor a very common word right
-    after a masked one ("tom hanks"); then a name-like word beside a masked one, or two
-    unknown name-like words side by side ("mary brown", "rose brown"), in place, until
-    nothing changes."""
+    after a masked one ("tom hanks"); a first and a last name side by side, even if both
+    are words ("grace young"); then a name-like word beside a masked one, or two unknown
+    name-like words side by side ("rose brown"), in place, until nothing changes."""
     for i in range(len(kept) - 1, 0, -1):
         word, before = kept[i], typed[i - 1]
         if (word is not None and kept[i - 1] is None and not _DIGIT.search(before)
                 and not is_honorific(before) and not vocab.known(word)
                 and dictionary.frequency(word) < COMMON_WORD_FREQUENCY):
             kept[i] = None
+    first, last = first_names(), last_names()
+    for i in range(len(kept) - 1):  # first and last name, either way: "grace young"
+        a, b = kept[i], kept[i + 1]
+        if (a in first and b in last) or (a in last and b in first):
+            kept[i] = kept[i + 1] = None
     changed = True
     while changed:
         changed = False
@@ -322,4 +350,5 @@ def reduce_query(text: str, vocab: Vocabulary) -> str:
     return " ".join(out)
 
 
-__all__ = ["MASK", "IndexVocabulary", "Vocabulary", "kb_vocabulary", "name_words", "reduce_query"]
+__all__ = ["MASK", "IndexVocabulary", "Vocabulary", "first_names", "kb_vocabulary",
+           "last_names", "name_words", "reduce_query"]
