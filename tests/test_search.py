@@ -162,3 +162,17 @@ def test_rebuilt_index_is_picked_up(tmp_path: Path) -> None:
     assert engine.search("parking").hits == ()
     assert engine.reload_if_changed()
     assert top(engine, "parking") == "parking"
+
+
+def test_an_index_in_memory_searches_like_one_on_disk(sample_index: Path) -> None:
+    from kbfactory import SAMPLE_GLOSSARY, SAMPLE_PAGES
+
+    from prolo_kb.indexing import memory_index
+
+    memory = SearchEngine(memory_index(SAMPLE_DOCS, pages=SAMPLE_PAGES,
+                                       glossary=SAMPLE_GLOSSARY))
+    disk = SearchEngine(sample_index)
+    for query in ("how often do i need the shots", "fever", "injektions", "tendonitis"):
+        want = disk.search(query).to_json()
+        assert memory.search(query).to_json() == want
+    assert memory.reload_if_changed() is False  # nothing on disk to pick up

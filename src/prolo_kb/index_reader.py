@@ -82,7 +82,10 @@ class KBIndex:
 
     @classmethod
     def open(cls, path: Path) -> KBIndex:
-        opened = open_index(path)
+        return cls.of(open_index(path))
+
+    @classmethod
+    def of(cls, opened: OpenIndex) -> KBIndex:
         glossary = opened.manifest.glossary
         words = frozenset(w.lower() for g in glossary for p in (g.term, *g.lay)
                           for w in p.split() if w.isalpha())

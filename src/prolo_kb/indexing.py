@@ -22,13 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from whoosh.filedb.filestore import RamStorage
 from whoosh.reading import IndexReader
 
 from .content import Document, GlossaryTerm, Language, PageMeta
-from .schema import SCHEMA_VERSION, analyze
+from .schema import SCHEMA_VERSION, analyze, build_schema
 from .signs import sign_words
-from .store import LOCK_WAIT_SECONDS, Manifest, write_version
+from .store import LOCK_WAIT_SECONDS, Manifest, OpenIndex, write_version
 from .terms import telling
+
+MEMORY = ":memory:"  # the path an index held in memory goes by
 
 
 def document_fields(doc: Document, wordings: list[list[str]]) -> dict[str, Any]:
@@ -72,25 +75,10 @@ class _Analysis:
             yield document_fields(doc, wordings)
 
 
-def write_index(
-    target: Path,
-    documents: Iterable[Document],
-    *,
-    pages: Iterable[PageMeta] = (),
-    glossary: Iterable[GlossaryTerm] = (),
-    language: Language | None = None,
-    sources: dict[str, str] | None = None,
-    source_hash: str = "",
-    procs: int = 1,
-    progress: Callable[[int], None] | None = None,
-    lock_wait: float = LOCK_WAIT_SECONDS,
-    on_wait: Callable[[], None] | None = None,
-) -> Manifest:
-    """Write the documents as a new index version and make it the live one atomically.
-    ``on_wait`` is called once if another build holds the lock and this one waits."""
-    analysis = _Analysis()
-    pages, glossary = tuple(pages), tuple(glossary)
-
+def _manifest_maker(analysis: _Analysis, pages: tuple[PageMeta, ...],
+                    glossary: tuple[GlossaryTerm, ...], language: Language | None,
+                    sources: dict[str, str] | None,
+                    source_hash: str) -> Callable[[IndexReader, dict[str, int]], Manifest]:
     def manifest(reader: IndexReader, files: dict[str, int]) -> Manifest:
         counts = dict(analysis.counts)
         counts["pages"] = len(pages)
@@ -112,5 +100,43 @@ def write_index(
             telling={stem: telling(reader, stem) for stem in sorted(analysis.wording_stems)},
         )
 
+    return manifest
+
+
+def write_index(
+    target: Path,
+    documents: Iterable[Document],
+    *,
+    pages: Iterable[PageMeta] = (),
+    glossary: Iterable[GlossaryTerm] = (),
+    language: Language | None = None,
+    sources: dict[str, str] | None = None,
+    source_hash: str = "",
+    procs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+    on_wait: Callable[[], None] | None = None,
+) -> Manifest:
+    """Write the documents as a new index version and make it the live one atomically.
+    ``on_wait`` is called once if another build holds the lock and this one waits."""
+    analysis = _Analysis()
+    manifest = _manifest_maker(analysis, tuple(pages), tuple(glossary), language, sources,
+                               source_hash)
     return write_version(Path(target), analysis.rows(documents, progress), manifest,
                          procs=procs, lock_wait=lock_wait, on_wait=on_wait)
+
+
+def memory_index(documents: Iterable[Document], *, pages: Iterable[PageMeta] = (),
+                 glossary: Iterable[GlossaryTerm] = (),
+                 language: Language | None = None) -> OpenIndex:
+    """The documents as an index held in memory (Whoosh's RamStorage): for tests and
+    tools that want a search engine without files. ``SearchEngine(memory_index(...))``."""
+    analysis = _Analysis()
+    ix = RamStorage().create_index(build_schema())
+    with ix.writer() as writer:
+        for row in analysis.rows(documents, None):
+            writer.add_document(**row)
+    manifest = _manifest_maker(analysis, tuple(pages), tuple(glossary), language, None, "")
+    with ix.reader() as reader:
+        made = manifest(reader, {})
+    return OpenIndex(path=Path(MEMORY), index=ix, manifest=made)

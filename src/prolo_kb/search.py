@@ -46,7 +46,7 @@ from .results import Hit, SearchResult
 from .schema import analyze
 from .signs import FeverReading, Found, Sign, SignDetector
 from .snippets import Snippets
-from .store import Manifest, resolve
+from .store import Manifest, OpenIndex, resolve
 from .synonyms import MAX_ALTERNATIVES, Synonyms
 
 __all__ = ["MAX_ALTERNATIVES", "MAX_LIMIT", "MAX_PHRASES", "MAX_QUERY_CHARS", "MAX_UNITS",
@@ -63,8 +63,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class _State:
     """Everything derived from one index version; replaced whole on reload."""
 
-    def __init__(self, path: Path) -> None:
-        self.index = KBIndex.open(path)
+    def __init__(self, index: KBIndex) -> None:
+        self.index = index
         manifest = self.index.opened.manifest
         language = manifest.language
         self.synonyms = Synonyms(manifest.synonyms)
@@ -85,12 +85,20 @@ class SearchEngine:
     """Searches one index path; picks up a rebuilt index without a restart.
 
     Thread-safe: each thread gets its own Whoosh searcher for the current version.
+    ``index`` is an index path, or an index already open (an in-memory one for tests:
+    :func:`prolo_kb.indexing.memory_index`), which is never reloaded.
     """
 
-    def __init__(self, index_path: Path | str, model: RankingModel = MODEL) -> None:
-        self.path = Path(index_path)
+    def __init__(self, index: Path | str | OpenIndex, model: RankingModel = MODEL) -> None:
         self.model = model
-        self._state = _State(self.path)
+        if isinstance(index, OpenIndex):
+            self.path = index.path
+            self._fixed = True
+            self._state = _State(KBIndex.of(index))
+        else:
+            self.path = Path(index)
+            self._fixed = False
+            self._state = _State(KBIndex.open(self.path))
         self._reload_lock = threading.Lock()
 
     @property
@@ -107,13 +115,13 @@ class SearchEngine:
 
     def reload_if_changed(self) -> bool:
         """Switch to a newly swapped-in index version; keep the old one if it is bad."""
-        if resolve(self.path) == self._state.index.path:
+        if self._fixed or resolve(self.path) == self._state.index.path:
             return False
         with self._reload_lock:
             if resolve(self.path) == self._state.index.path:
                 return False
             try:
-                self._state = _State(self.path)
+                self._state = _State(KBIndex.open(self.path))
             except IndexUnavailable:
                 return False  # a half-made or broken rebuild: go on serving the old one
             return True
