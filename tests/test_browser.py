@@ -878,6 +878,25 @@ def test_boxes_keep_their_side_padding(make_page: PageMaker, server: Server,
     assert float(padding.removesuffix("px")) >= 12
 
 
+def test_citation_identifiers_become_links() -> None:
+    from docutils import nodes
+
+    from indexer.references import link_identifiers
+
+    text = ("Doe J. Trial. 2020;1:2. doi:10.1370/afm.1504. PMID 23690322; PMC5952445, "
+            "https://example.org/a/b?c=1.")
+    body = nodes.container("", nodes.paragraph("", text))
+    link_identifiers(body)
+    links = [(str(r.astext()), r["refuri"]) for r in body.findall(nodes.reference)]
+    assert links == [
+        ("doi:10.1370/afm.1504", "https://doi.org/10.1370/afm.1504"),
+        ("PMID 23690322", "https://pubmed.ncbi.nlm.nih.gov/23690322/"),
+        ("PMC5952445", "https://pmc.ncbi.nlm.nih.gov/articles/PMC5952445/"),
+        ("https://example.org/a/b?c=1", "https://example.org/a/b?c=1"),
+    ]
+    assert body.astext() == text  # the citation reads as written
+
+
 # -- paper --------------------------------------------------------------------------
 
 
