@@ -444,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nChromium: {len(typed)} questions typed a word at a time, keys "
                   f"{args.key_delay} ms apart, {args.pause} ms pause after each word: "
                   f"{pauses} pauses, {len(times)} with new results"
-                  + (f", {dropped} superseded before their results" if dropped else ""))
+                  + (f"; {dropped} texts typed through without a search (keys within "
+                     "the debounce)" if dropped else ""))
             print(f"  {'':<28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target")
             print(f"  {'last keystroke -> results':<28} {p50:>8.1f} {p95:>8.1f} "
                   f"{max(times):>8.1f}  p95 <= {TARGET_KEY_P95_MS:.0f} ms")
