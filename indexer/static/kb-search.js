@@ -212,6 +212,7 @@
     let controller = null;
     let sequence = 0;
     let eventsOff = false; // the server has no api/event: stop reporting
+    let settled = null; // the status line of the answer on screen
     const cache = new Map(); // key -> answer, most recent last
 
     const current = () => ({
@@ -243,7 +244,18 @@
       timer = 0;
       const state = current();
       const key = keyOf(state);
-      if (key === requested) return;
+      if (key === requested) {
+        // Typed away and back while "Keep typing…": show this query's answer again.
+        if (status.dataset.kind === "typing") {
+          if (cache.has(key)) {
+            present(cache.get(key), state, performance.now(), true);
+          } else if (settled) {
+            status.textContent = settled.text;
+            status.dataset.kind = settled.kind;
+          }
+        }
+        return;
+      }
       requested = key;
       syncUrl(state);
       if (controller) controller.abort();
@@ -376,6 +388,7 @@
 
     function finish(state, ms, extra) {
       if (!extra.provisional) {
+        settled = { text: status.textContent, kind: status.dataset.kind };
         list.dataset.query = state.q;
         list.dataset.topic = state.topic;
         list.dataset.audience = state.audience;
