@@ -504,6 +504,7 @@ def recording(index: Path, site: Path, tmp_path: Path) -> tuple[TestClient, Path
 def test_searches_and_events_are_recorded_without_patient_details(
         recording: tuple[TestClient, Path]) -> None:
     client, db = recording
+    assert client.get("/api/health").json()["usage_recording"] is True
     said = "mrs kowalski dob 2/9/58 cell 617 555 0142 says fever after injection"
     answer = client.get("/api/search", params={"q": said})
     assert answer.status_code == 200 and answer.json()["hits"]
@@ -525,6 +526,7 @@ def test_without_usage_db_nothing_is_written(index: Path, site: Path, tmp_path: 
     monkeypatch.chdir(tmp_path)
     before = set(tmp_path.rglob("*"))
     client = TestClient(web.create_app(index, site))
+    assert client.get("/api/health").json()["usage_recording"] is False
     assert client.get("/api/search", params={"q": "fever"}).status_code == 200
     response = client.post("/api/event", headers=SAME_ORIGIN,
                            json={"type": "helpful", "id": "ibuprofen", "query": "ibuprofen"})

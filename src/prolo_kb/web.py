@@ -334,6 +334,8 @@ class KB:
                       "schema_version": manifest.schema_version},
             "topics": sorted(engine.topics),
             "audiences": sorted(engine.audiences),
+            # whether answer events are kept (the page may skip "Was this helpful?")
+            "usage_recording": self.recorder is not None,
         }
 
     async def health(self, request: Request) -> Response:
