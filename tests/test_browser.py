@@ -296,6 +296,12 @@ def test_typing_is_calm_half_words_never_flash_no_results(page: Page, server: Se
     expect(page.locator("#kb-search-status")).to_have_text("Keep typing…")
     wait_results(page, "fever zzq")
     assert sent == ["fever zzq"]
+    settled = str(page.locator("#kb-search-status").text_content())
+    search_box(page).press_sequentially("w")  # away and back: no request, same answer
+    search_box(page).press("Backspace")
+    page.wait_for_timeout(1200)
+    expect(page.locator("#kb-search-status")).to_have_text(settled)
+    assert sent == ["fever zzq"]
     search_box(page).fill("")
     search_box(page).press_sequentially("zzqv", delay=40)
     wait_results(page, "zzqv")
