@@ -583,9 +583,9 @@ def test_events_are_rate_limited(recording: tuple[TestClient, Path]) -> None:
     client, _ = recording
     statuses = [client.post("/api/event", headers=SAME_ORIGIN,
                             json={"type": "opened", "id": "ibuprofen", "query": "q"}).status_code
-                for _ in range(web.EVENT_BURST + 5)]
+                for _ in range(web.EVENT_BURST + 50)]
     assert statuses[:web.EVENT_BURST] == [204] * web.EVENT_BURST
-    assert statuses[-1] == 429
+    assert 429 in statuses  # far faster than EVENT_RATE a second: the bucket runs dry
 
 
 def test_other_routes_stay_get_only(recording: tuple[TestClient, Path]) -> None:
