@@ -97,6 +97,8 @@ def _manifest_maker(analysis: _Analysis, pages: tuple[PageMeta, ...],
             signs=tuple(analysis.signs),
             urgency=analysis.urgency,
             language=language or Language(),
+            clinical=tuple(stems for stems in (tuple(analyze(w)) for w in
+                                               (language or Language()).clinical) if stems),
             telling={stem: telling(reader, stem) for stem in sorted(analysis.wording_stems)},
         )
 

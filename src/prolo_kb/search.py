@@ -76,7 +76,7 @@ class _State:
             (Sign(doc_id, phrase, stems) for doc_id, phrase, stems in manifest.signs),
             language.context, language.terminators, fever)
         self.urgency = manifest.urgency
-        self.clinical = [tuple(analyze(w)) for w in language.clinical]
+        self.clinical = manifest.clinical
         self.pages = {p.docname: p for p in manifest.pages}
         self.snippets = Snippets()
 

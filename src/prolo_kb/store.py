@@ -59,8 +59,10 @@ class Manifest:
     # entry's urgency,
     signs: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     urgency: dict[str, str] = field(default_factory=dict)
-    # how staff and patients talk (shorthand, context triggers, clinical words),
+    # how staff and patients talk (shorthand, context triggers, clinical words), and the
+    # clinical words as stems,
     language: Language = field(default_factory=Language)
+    clinical: tuple[tuple[str, ...], ...] = ()
     # and how telling each stem of the questions and their other wordings is.
     telling: dict[str, float] = field(default_factory=dict)
 
@@ -78,6 +80,7 @@ class Manifest:
             "signs": [[doc_id, phrase, list(stems)] for doc_id, phrase, stems in self.signs],
             "urgency": self.urgency,
             "language": self.language.to_dict(),
+            "clinical": [list(stems) for stems in self.clinical],
             "telling": self.telling,
         }
 
@@ -98,6 +101,7 @@ class Manifest:
                         for doc_id, phrase, stems in data["signs"]),
             urgency={str(k): str(v) for k, v in data["urgency"].items()},
             language=Language.from_dict(data["language"]),
+            clinical=tuple(tuple(str(s) for s in stems) for stems in data["clinical"]),
             telling={str(k): float(v) for k, v in data["telling"].items()},
         )
 
