@@ -76,6 +76,10 @@ def test_the_report_merges_replicas_and_keeps_to_the_period(replicas: list[Path]
     assert MASK not in [row["query"] for row in report["top_queries"]]
 
 
+def test_the_same_file_given_twice_counts_once(replicas: list[Path]) -> None:
+    assert gaps([replicas[0], replicas[0]])["searches"] == gaps([replicas[0]])["searches"]
+
+
 def test_a_longer_period_takes_older_rows(replicas: list[Path]) -> None:
     report = gaps(replicas, days=60)
     assert report["searches"] == 9

@@ -88,6 +88,7 @@ def gaps(paths: Sequence[Path | str], *, days: int = DAYS, today: date | None = 
                         "(the file `prolo-kb serve --usage-db FILE` writes)")
     if not 1 <= days <= MAX_DAYS:
         raise GapsError(f"--days must be between 1 and {MAX_DAYS}, not {days}")
+    paths = list({Path(p).resolve(): p for p in paths}.values())  # a file counts once
     today = today or date.today()
     since = (today - timedelta(days=days - 1)).isoformat()
     totals = _Totals()
