@@ -16,15 +16,16 @@ The rules, each a small function below, in the order they are applied to a token
    and so is a single letter (an initial);
 3. a possessive whose owner is not a knowledge-base word is masked ("kowalski's");
 4. a knowledge-base word is kept, even capitalised, unless it is an uncommon first or last
-   name ("ann", "mayo");
+   name ("ann", "mayo") or a capitalised name inside the sentence ("can White drive");
 5. a capitalised word the knowledge base does not know is masked (the first word is let
    off when it is a common word that is not a name: phones capitalise it);
 6. a first or last name (Faker's lists for several countries), or its plural, that is not
    a very common English word is masked ("smith", "smiths", "rose"; not "long", "may");
 7. a common English word is kept; anything else is masked ("kowalski", "gmail").
 
-Then context: a name-like word beside a masked name is masked too ("mary brown", "rose
-may"), and so is a word the knowledge base does not know right after one ("tom hanks");
+Then context: a first and a last name side by side ("grace young"), a name-like word
+beside a masked name ("mary brown") and an uncommon word the knowledge base does not know
+right after one ("tom hanks") are masked;
 the words from a house number to its street suffix ("12 oak st"), a street name ("maple
 avenue"), a word the knowledge base does not know after in/from/at/near (a town), a month
 beside a number ("march 3") and a run of three or more number words (a phone number said
@@ -50,8 +51,8 @@ if TYPE_CHECKING:
 
 MASK = "…"
 MAX_TOKENS = 40  # a longer query is cut: nothing is learnt from the rest
-# A name that is a word at least this common ("long", "young", "white", "may") is kept
-# outside name context; a rarer one ("smith" 1,006, "john" 6,920) is a name.
+# A knowledge-base word that is also a name is kept when it is at least this common in
+# English ("may", "price"); a rarer one ("ann" 910, "mayo" 704) is a name.
 COMMON_WORD_FREQUENCY = 20_000
 # Outside the knowledge base's words the bar is higher: a name is kept only when it is a
 # very common word ("good", "young", "white"), not "rose", "mark", "grace" or "brown".
