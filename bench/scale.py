@@ -233,6 +233,7 @@ def warm_whoosh(index: Path, warmup: list[str], measured: list[str]) -> dict[str
     started = time.perf_counter()
     engine = SearchEngine(index)
     open_seconds = time.perf_counter() - started
+    engine.warm_up()  # as `prolo-kb serve` does at start
     for query in warmup:
         with contextlib.suppress(QueryError):
             engine.search(query)

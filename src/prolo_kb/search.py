@@ -25,7 +25,7 @@ from math import log
 from pathlib import Path
 from typing import Any
 
-from . import matching
+from . import dictionary, matching
 from .errors import IndexUnavailable, QueryError
 from .index_reader import KBIndex, reading
 from .model import MODEL, RankingModel
@@ -112,6 +112,13 @@ class SearchEngine:
     @property
     def audiences(self) -> frozenset[str]:
         return self._state.index.audiences
+
+    def warm_up(self) -> None:
+        """Do now what the first searches would otherwise pay for: load the English word
+        list (~0.1 s, needed for the first unknown word) and read the common postings.
+        For a long-running process (``serve``); a one-off CLI search skips it."""
+        dictionary.is_word("warm")
+        self.search("how often are the injections")
 
     def reload_if_changed(self) -> bool:
         """Switch to a newly swapped-in index version; keep the old one if it is bad."""

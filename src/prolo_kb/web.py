@@ -80,7 +80,6 @@ EVENT_RATE = 5.0  # events a second per client address, after a burst of EVENT_B
 EVENT_BURST = 100
 INDEX_RETRY_SECONDS = 1.0  # how often a missing or broken index is looked for again
 ENV_CONFIG = "PROLO_KB_WEB_CONFIG"  # how `serve --workers N` hands options to workers
-WARM_UP_QUERY = "how often are the injections"
 # Searching is pure Python under the GIL: more threads at once do not search faster, they
 # slice each other's time and stretch every request. One at a time per process, first
 # come first served, gives the same throughput and a much shorter tail; more CPU means
@@ -567,8 +566,8 @@ def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False
         recorder = Recorder(usage_db, IndexVocabulary(index))
     kb = KB(Path(index), Path(site), recorder)
     try:
-        # Open it and search once now, so the first person's search is as fast as the rest.
-        kb.engines.get().search(WARM_UP_QUERY, limit=1)
+        # Open it and warm it up now, so the first person's search is as fast as the rest.
+        kb.engines.get().warm_up()
     except IndexUnavailable as exc:
         logger.warning("search is unavailable until the index is built: %s", exc)
     except QueryError:
