@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kbfactory import make_index
@@ -33,3 +36,18 @@ def real_index() -> Path:
 @pytest.fixture
 def sample_index(tmp_path: Path) -> Path:
     return make_index(tmp_path / "index")
+
+
+@pytest.fixture
+def built_copy(make_app: Any, rootdir: Path, tmp_path: Path) -> Callable[..., Any]:
+    """Copy a test root into this test's folder and build it once: (app, source folder).
+    For tests that edit the sources and build again."""
+
+    def build(root: str, builder: str = "html") -> tuple[Any, Path]:
+        srcdir = tmp_path / "src"
+        shutil.copytree(rootdir / root, srcdir)
+        app = make_app(builder, srcdir=srcdir, freshenv=True)
+        app.build()
+        return app, srcdir
+
+    return build

@@ -145,12 +145,9 @@ def test_parallel_build_gives_the_same_index(make_app: Any, rootdir: Path,
     assert len(results[0]) > 3
 
 
-def test_incremental_rebuild_matches_a_clean_build(make_app: Any, rootdir: Path,
+def test_incremental_rebuild_matches_a_clean_build(make_app: Any, built_copy: Any,
                                                    tmp_path: Path) -> None:
-    srcdir = tmp_path / "src"
-    shutil.copytree(rootdir / "test-basic", srcdir)
-    app = make_app("html", srcdir=srcdir, freshenv=True)
-    app.build()
+    app, srcdir = built_copy("test-basic")
     before = exported(app)
     app.cleanup()
     faq = srcdir / "faq.md"
@@ -173,12 +170,9 @@ def test_incremental_rebuild_matches_a_clean_build(make_app: Any, rootdir: Path,
     assert exported(clean) == after
 
 
-def test_changed_reference_relabels_the_pages_citing_it(make_app: Any, rootdir: Path,
-                                                         tmp_path: Path) -> None:
-    srcdir = tmp_path / "src"
-    shutil.copytree(rootdir / "test-basic", srcdir)
-    app = make_app("html", srcdir=srcdir, freshenv=True)
-    app.build()
+def test_changed_reference_relabels_the_pages_citing_it(make_app: Any,
+                                                         built_copy: Any) -> None:
+    app, srcdir = built_copy("test-basic")
     app.cleanup()
     assert "(Smith et al. 2013)" in (Path(app.outdir) / "protocol.html").read_text()
     refs = srcdir / "references.md"

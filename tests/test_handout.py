@@ -194,12 +194,9 @@ def test_a_handout_over_its_page_limit_is_a_warning(app: SphinxTestApp) -> None:
     assert "(A4)" in info
 
 
-def test_an_unchanged_handout_is_not_rendered_again(make_app: Any, rootdir: Path,
-                                                     tmp_path: Path) -> None:
-    srcdir = tmp_path / "src"
-    shutil.copytree(rootdir / "test-handout", srcdir)
-    app = make_app("html", srcdir=srcdir, freshenv=True)
-    app.build()
+def test_an_unchanged_handout_is_not_rendered_again(make_app: Any,
+                                                     built_copy: Any) -> None:
+    app, srcdir = built_copy("test-handout")
     pdf = Path(app.outdir) / "physician-handout.pdf"
     first = pdf.stat().st_mtime_ns
     app.cleanup()

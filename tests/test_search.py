@@ -5,15 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kbfactory import SAMPLE_DOCS, faq, make_index, section
+from kbfactory import SAMPLE_DOCS, SAMPLE_GLOSSARY, faq, make_index, section
 
 from prolo_kb.errors import QueryError
+from prolo_kb.indexing import memory_index
 from prolo_kb.search import MAX_QUERY_CHARS, SearchEngine
 
 
 @pytest.fixture
 def engine(sample_index: Path) -> SearchEngine:
     return SearchEngine(sample_index)
+
+
+def engine_of(*docs: object) -> SearchEngine:
+    """A search engine over just these documents, held in memory."""
+    return SearchEngine(memory_index(docs, glossary=SAMPLE_GLOSSARY))  # type: ignore[arg-type]
 
 
 def top(engine: SearchEngine, query: str, **options: object) -> str:
@@ -28,11 +34,17 @@ def test_lay_words_find_the_clinical_answer(engine: SearchEngine) -> None:
     assert top(engine, "tendonitis") == "tendinitis"
 
 
-def test_clinical_words_find_lay_wording(tmp_path: Path) -> None:
-    docs = [faq("jab", "Will the jab hurt?", "A little, for a short time."),
-            faq("other", "Where do I park?", "Behind the clinic.")]
-    engine = SearchEngine(make_index(tmp_path / "index", docs))
-    assert top(engine, "injection pain") == "jab"
+@pytest.mark.parametrize(("docs", "query", "want"), [
+    # clinical words find the lay wording
+    ([faq("jab", "Will the jab hurt?", "A little, for a short time."),
+      faq("other", "Where do I park?", "Behind the clinic.")], "injection pain", "jab"),
+    # a question about it outranks a passing mention
+    ([faq("a", "Is numbness normal?", "Yes, for a short time."),
+      faq("b", "What happens at the visit?", "We talk. Some feel numbness later.")],
+     "numbness", "a"),
+])
+def test_the_right_one_of_two(docs: list[object], query: str, want: str) -> None:
+    assert top(engine_of(*docs), query) == want
 
 
 def test_typos_are_corrected_and_reported(engine: SearchEngine) -> None:
@@ -68,19 +80,12 @@ def test_no_warning_sign_no_escalation_boost(engine: SearchEngine) -> None:
     assert result.warning_signs == ()
 
 
-def test_faq_beats_an_equal_section(tmp_path: Path) -> None:
+def test_faq_beats_an_equal_section() -> None:
     text = "Visits are every four to six weeks."
     docs = [section("page#visits", "Visits", text), faq("visits", "Visits", text)]
-    engine = SearchEngine(make_index(tmp_path / "index", docs))
+    engine = engine_of(*docs)
     result = engine.search("visits weeks")
     assert [h.doc.kind for h in result.hits] == ["faq", "section"]
-
-
-def test_question_outranks_a_passing_mention(tmp_path: Path) -> None:
-    docs = [faq("a", "Is numbness normal?", "Yes, for a short time."),
-            faq("b", "What happens at the visit?", "We talk. Some feel numbness later.")]
-    engine = SearchEngine(make_index(tmp_path / "index", docs))
-    assert top(engine, "numbness") == "a"
 
 
 def test_quoted_phrase_is_required(engine: SearchEngine) -> None:
@@ -100,9 +105,9 @@ def test_filters(engine: SearchEngine) -> None:
         engine.search("injections", audience="martians")
 
 
-def test_snippets_mark_matches_and_escape_content(tmp_path: Path) -> None:
+def test_snippets_mark_matches_and_escape_content() -> None:
     docs = [faq("x", "Is <b>this</b> safe?", 'Injections <script>alert("x")</script> are safe.')]
-    engine = SearchEngine(make_index(tmp_path / "index", docs))
+    engine = engine_of(*docs)
     hit = engine.search("injections safe").hits[0]
     assert "<script>" not in hit.snippet
     assert "&lt;script&gt;" in hit.snippet
