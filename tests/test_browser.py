@@ -406,7 +406,8 @@ def test_the_top_answer_is_whole_the_others_a_first_sentence(
         item = hits.nth(n)
         full = " ".join((hit["answer"] or hit["text"] or "").split())
         expect(item.locator(".kb-answer")).to_be_hidden()
-        shown = visible_text(item.locator(".kb-hit-preview")).removesuffix("Show full answer")
+        shown = visible_text(item.locator(".kb-hit-preview"))
+        shown = shown.removesuffix("Show full answer").removesuffix("Show full text")
         shown = shown.strip()
         if shown.endswith("…"):
             head = shown.removesuffix("…").strip()
@@ -416,7 +417,9 @@ def test_the_top_answer_is_whole_the_others_a_first_sentence(
         else:
             assert shown == full, (hit["id"], shown)
     second = hits.nth(1)
-    second.get_by_role("button", name="Show full answer").click()
+    expect(second.locator(".kb-expand")).to_have_text(
+        "Show full answer" if api["hits"][1]["kind"] == "faq" else "Show full text")
+    second.locator(".kb-expand").click()
     expect(second.locator(".kb-answer")).to_be_visible()
     expect(second.locator(".kb-expand")).to_have_attribute("aria-expanded", "true")
     assert page.url.split("?")[0].endswith("/search.html")  # expanded in place
@@ -440,7 +443,8 @@ def test_copy_puts_the_patient_text_on_the_clipboard_never_the_staff_note(
     events = capture_events(page)
     query = "short of breath after the shot"
     api = server.api("/api/search", q=query, limit=10)
-    noted = [h for h in api["hits"] if h["kind"] == "faq" and h["staff_note"]]
+    noted = [h for h in api["hits"]
+             if h["kind"] == "faq" and h["staff_note"] and "patient" in h["audience"]]
     assert noted, "the content has FAQ entries with a staff note"
     open_search(page, server, q=query)
     wait_results(page, query)
@@ -461,6 +465,16 @@ def test_copy_puts_the_patient_text_on_the_clipboard_never_the_staff_note(
         if hit["staff_note"]:
             assert hit["staff_note"] not in copied
         assert {"type": "copied", "id": hit["id"], "query": query} in events
+    # Entries for physicians only are not copied for a patient.
+    query = "SORT evidence label knee"
+    doctors = [h for h in server.api("/api/search", q=query, limit=10)["hits"]
+               if h["kind"] == "faq" and "patient" not in h["audience"]]
+    assert doctors, "the content has FAQ entries for physicians only"
+    search_box(page).fill(query)
+    wait_results(page, query)
+    item = page.locator(f"#kb-results > li[data-id='{doctors[0]['id']}']")
+    expect(item.locator(".kb-answer")).to_be_attached()
+    assert item.locator(".kb-copy").count() == 0
 
 
 @pytest.mark.browser
@@ -477,7 +491,7 @@ def test_helpful_and_opened_are_reported_and_failures_stay_silent(
     top.locator(".kb-helpful").get_by_role("button", name="Yes").click()
     expect(top.locator(".kb-helpful-thanks")).to_have_text("Thank you.")
     second = page.locator("#kb-results > li").nth(1)
-    second.get_by_role("button", name="Show full answer").click()
+    second.locator(".kb-expand").click()
     second.locator(".kb-helpful").get_by_role("button", name="No").click()
     second_id = str(second.get_attribute("data-id"))
     expect(second.locator(".kb-helpful-thanks")).to_have_text("Thank you.")

@@ -539,7 +539,9 @@
 
       const toggle = el("button", { type: "button", class: "kb-expand", "aria-controls": id });
       const actions = el("p", { class: "kb-answer-actions" });
-      if (faq) {
+      // Patients' answers can be copied for them; physician-only entries cannot.
+      const forPatients = !Array.isArray(hit.audience) || hit.audience.includes("patient");
+      if (faq && forPatients) {
         const copy = el("button", { type: "button", class: "kb-copy", text: "Copy for patient" });
         const copied = el("span", { class: "kb-copied", role: "status" });
         let reset = 0;
@@ -585,7 +587,7 @@
         const hadFocus = document.activeElement === toggle;
         item.classList.toggle("kb-hit-open", value);
         toggle.setAttribute("aria-expanded", String(value));
-        toggle.textContent = value ? "Show less" : "Show full answer";
+        toggle.textContent = value ? "Show less" : faq ? "Show full answer" : "Show full text";
         answer.hidden = !value;
         previewBox.hidden = value;
         if (value) actions.insertBefore(toggle, helpful);
