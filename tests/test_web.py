@@ -671,3 +671,41 @@ def test_serve_refuses_a_usage_db_in_a_missing_folder(tmp_path: Path, index: Pat
                                                       site: Path) -> None:
     with pytest.raises(KBError, match="folder does not exist"):
         web.serve(index=index, site=site, port=0, usage_db=tmp_path / "nope" / "u.db")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stopped_server_writes_what_it_had_queued(index: Path, site: Path, tmp_path: Path,
+                                                    workers: int) -> None:
+    """SIGTERM (how a service manager stops it): every answered search reaches the file,
+    although uvicorn ends the process by raising the signal again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "usage.db"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prolo_kb.cli", "serve", "--port", "0", "--index", str(index),
+         "--site", str(site), "--workers", str(workers), "--usage-db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert server.stdout is not None
+        url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline())
+        assert url is not None
+        answered = 0
+        with httpx.Client(base_url=url.group(0), timeout=10) as http:
+            for _attempt in range(200):  # the workers may take a moment to start
+                try:
+                    http.get("/api/health")
+                    break
+                except httpx.TransportError:
+                    threading.Event().wait(0.1)
+            for n in range(40):
+                response = http.get("/api/search", params={"q": f"fever after injection {n}"})
+                answered += response.status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert answered == 40
+    assert len(usage_rows(db, "searches")) == 40

@@ -22,6 +22,7 @@ inline scripts of the page being served; queries are not logged unless asked for
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import json
@@ -35,7 +36,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
@@ -582,9 +583,23 @@ def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False
     app = Starlette(routes=routes, middleware=[
         Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)],
         exception_handlers={
-        HTTPError: _http_error, HTTPException: _http_error, Exception: _internal_error})
+        HTTPError: _http_error, HTTPException: _http_error, Exception: _internal_error},
+        lifespan=_close_on_shutdown(recorder))
     app.state.kb = kb
     return Guard(app, log_queries=log_queries)
+
+
+def _close_on_shutdown(recorder: Recorder | None) -> Any:
+    """A lifespan that writes the queued usage events when the server stops: uvicorn
+    ends a process that got SIGTERM by raising the signal again, so atexit never runs."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if recorder is not None:
+            await anyio.to_thread.run_sync(recorder.close)
+
+    return lifespan
 
 
 def _app_from_environ() -> Guard:
@@ -665,7 +680,8 @@ def serve(*, index: Path | str, site: Path | str, host: str = "127.0.0.1", port:
     options: dict[str, Any] = {
         "host": host, "port": bound_port, "workers": workers, "log_config": logging_config(),
         "access_log": False, "server_header": False, "proxy_headers": False, "ws": "none",
-        "lifespan": "off", "timeout_graceful_shutdown": 5, "timeout_keep_alive": 5,
+        "lifespan": "on" if usage_db else "off",  # on: queued usage is written at exit
+        "timeout_graceful_shutdown": 5, "timeout_keep_alive": 5,
         "limit_concurrency": 1000, "h11_max_incomplete_event_size": 16 * 1024,
     }
     if workers > 1:
