@@ -112,6 +112,8 @@ REALISTIC = [
     ("hi this is karen from dr lee's office", ["karen", "lee's", "lee"], []),
     ("nguyen van an tendon pain", ["nguyen", "van"], ["tendon", "pain"]),
     ("Fever and chills after prolo for Linda", ["linda"], ["fever", "chills"]),
+    ("pt 王伟 asks about knee pain", ["王伟"], ["knee", "pain"]),
+    ("José Müller knee swelling since tuesday", ["josé", "müller"], ["knee", "swelling"]),
 ]
 
 
