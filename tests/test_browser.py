@@ -77,9 +77,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     script = Path(sys.executable).with_name("prolo-kb")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "prolo_kb.cli"]
     err_path = tmp_path_factory.mktemp("serve") / "stderr.txt"
+    usage = err_path.with_name("usage.sqlite")  # answer events are kept: "Was this helpful?"
     with open(err_path, "w", encoding="utf-8") as err:
         process = subprocess.Popen(
-            [*command, "serve", "--port", "0", "--index", str(INDEX), "--site", str(SITE)],
+            [*command, "serve", "--port", "0", "--index", str(INDEX), "--site", str(SITE),
+             "--usage-db", str(usage)],
             stdout=subprocess.PIPE, stderr=err, text=True, cwd=REPO,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert process.stdout is not None
@@ -508,6 +510,26 @@ def test_helpful_and_opened_are_reported_and_failures_stay_silent(
     expect(top.locator(".kb-helpful-thanks")).to_have_text("Thank you.")
     page.wait_for_timeout(200)
     assert errors == []
+
+
+@pytest.mark.browser
+def test_without_usage_recording_there_is_no_helpful_question(page: Page,
+                                                              server: Server) -> None:
+    events = capture_events(page)
+    health = server.api("/api/health")
+    assert health["usage_recording"] is True
+    health["usage_recording"] = False
+    page.route("**/api/health", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(health)))
+    open_search(page, server, q=QUESTION)
+    wait_results(page, QUESTION)
+    top = page.locator("#kb-results > li").first
+    expect(top.locator(".kb-answer")).to_be_visible()
+    assert page.locator(".kb-helpful").count() == 0
+    top.locator(".kb-copy").click()
+    page.locator("#kb-results > li").nth(1).locator(".kb-expand").click()
+    page.wait_for_timeout(200)
+    assert events == []
 
 
 @pytest.mark.browser

@@ -211,7 +211,10 @@
     let limit = LIMIT;
     let controller = null;
     let sequence = 0;
-    let eventsOff = false; // the server has no api/event: stop reporting
+    // The server keeps answer events only when it records usage (api/health says so; an
+    // older server does not say, and gets them). Without it, no "Was this helpful?".
+    const recording = api.usage_recording !== false;
+    let eventsOff = !recording; // no api/event there, or nothing kept: do not report
     let settled = null; // the status line of the answer on screen
     const cache = new Map(); // key -> answer, most recent last
 
@@ -579,7 +582,7 @@
         helpful.append(button);
       }
       helpful.append(thanks);
-      actions.append(helpful);
+      if (recording) actions.append(helpful);
       answer.append(actions);
       item.append(answer);
 
@@ -590,7 +593,7 @@
         toggle.textContent = value ? "Show less" : faq ? "Show full answer" : "Show full text";
         answer.hidden = !value;
         previewBox.hidden = value;
-        if (value) actions.insertBefore(toggle, helpful);
+        if (value) actions.insertBefore(toggle, recording ? helpful : null);
         else previewBox.append(toggle);
         if (hadFocus) toggle.focus();
         if (value && byUser) report("opened", hit);
