@@ -30,7 +30,7 @@ def detector() -> SignDetector:
 
 
 def contexts(detector: SignDetector, text: str) -> dict[str, str]:
-    return {f.sign.doc_id: f.context for f in detector.detect(text)}
+    return {f.sign.doc_id: f.context for f in detector.detect(text).found}
 
 
 def test_a_sign_keeps_the_words_that_make_it_one() -> None:
@@ -75,7 +75,7 @@ def test_a_temperature_reading_is_the_fever_sign(detector: SignDetector) -> None
 
 
 def test_the_callers_own_words_are_reported(detector: SignDetector) -> None:
-    found = detector.detect("my knee is red and hot")
+    found = detector.detect("my knee is red and hot").found
     assert [f.words for f in found] == ["red and hot"]
 
 

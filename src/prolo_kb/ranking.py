@@ -19,11 +19,30 @@ from .synonyms import Unit
 from .terms import TermTable
 
 
+class Wording(NamedTuple):
+    """A question (or one of its other wordings) as coverage sees it."""
+
+    stems: frozenset[str]
+    telling: dict[str, float]  # its informative stems (IDF at the floor or above)
+    total: float  # their IDF together
+
+
 class Candidate(NamedTuple):
     docnum: int
     score: float  # the base score
     doc: Document
-    wordings: tuple[frozenset[str], ...]  # stems of the question, then its other wordings
+    wordings: tuple[Wording, ...]  # the question, then its other wordings
+
+
+def wordings(stems: Sequence[frozenset[str]], idf: Callable[[str], float],
+             model: RankingModel = MODEL) -> tuple[Wording, ...]:
+    """A document's wordings with their informative stems: worked out once per document
+    and index version (the search keeps them)."""
+    out = []
+    for own in stems:
+        telling = {stem: w for stem in own if (w := idf(stem)) >= model.informative_idf}
+        out.append(Wording(own, telling, sum(telling.values())))
+    return tuple(out)
 
 
 class Ranked(NamedTuple):
@@ -90,38 +109,43 @@ def synonym_boost(table: TermTable, reader: IndexReader, typed: tuple[str, ...],
     return model.synonym_discount * min(1.0, typed_weight / alt_weight)
 
 
-def coverage(own: frozenset[str], plan: Plan, idf: Callable[[str], float],
-             model: RankingModel = MODEL) -> float:
-    """How well a question (or one of its other wordings) and the query say the same
-    thing: the share of the question's telling words the query asked about, times the
-    share of the query the question is about. Only informative words count (IDF floor),
-    so a shared frame ("how many", "what happens") cannot make a question look like the
-    query."""
-    telling = {stem: idf(stem) for stem in own}
-    telling = {s: w for s, w in telling.items() if w >= model.informative_idf}
-    shared = telling.keys() & plan.expanded
-    if not shared:
-        return 0.0
-    asked = sum(telling[s] for s in shared) / sum(telling.values())
-    answered = sum(w for c, w in zip(plan.concepts, plan.weights, strict=True)
-                   if c & own and w >= model.informative_idf)
-    total = sum(w for w in plan.weights if w >= model.informative_idf) or 1.0
-    return asked * answered / total
+class _Coverage:
+    """How well a wording and the query say the same thing: the share of the wording's
+    informative words the query asked about, times the share of the query's informative
+    weight the wording is about. Only informative words count (an IDF floor), so a shared
+    frame ("how many", "what happens") cannot make a question look like the query."""
+
+    def __init__(self, plan: Plan, model: RankingModel) -> None:
+        self.expanded = plan.expanded
+        informative = [(c, w) for c, w in zip(plan.concepts, plan.weights, strict=True)
+                       if w >= model.informative_idf]
+        self.concepts = informative
+        self.total = sum(w for _, w in informative) or 1.0
+
+    def __call__(self, wording: Wording) -> float:
+        shared = wording.telling.keys() & self.expanded
+        if not shared:
+            return 0.0
+        asked = sum(wording.telling[s] for s in shared) / wording.total
+        own = wording.stems
+        answered = sum(w for c, w in self.concepts if not c.isdisjoint(own))
+        return asked * answered / self.total
 
 
 def rerank(candidates: Sequence[Candidate], plan: Plan, holders: Sequence[set[int]],
-           idf: Callable[[str], float], model: RankingModel = MODEL) -> list[Ranked]:
+           model: RankingModel = MODEL) -> list[Ranked]:
     """The candidates re-ranked, best first. ``holders[i]`` are the candidates saying
     concept i in their content fields."""
     total_weight = sum(plan.weights) or 1.0
     faq_preference = model.clinical_faq_preference if plan.clinical else model.faq_preference
+    coverage = _Coverage(plan, model)
     ranked = []
     for cand in candidates:
         doc = cand.doc
         factors: dict[str, float] = {}
         if doc.kind == "faq":
             factors["faq preference"] = faq_preference
-        best = max((coverage(w, plan, idf, model) for w in cand.wordings), default=0.0)
+        best = max(map(coverage, cand.wordings), default=0.0)
         if best:
             factors["question coverage"] = 1.0 + model.question_coverage * best
         if holders:

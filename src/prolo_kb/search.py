@@ -28,12 +28,14 @@ from typing import Any
 from . import dictionary, matching
 from .errors import IndexUnavailable, QueryError
 from .index_reader import KBIndex, reading
+from .lru import LRU
 from .model import MODEL, RankingModel
 from .query import MAX_QUERY_CHARS, WORD, Speller, clean_query, expand_shorthand
 from .ranking import (
     Candidate,
     Plan,
     Ranked,
+    Wording,
     concept_weight,
     escalation_first,
     explain_factors,
@@ -41,6 +43,7 @@ from .ranking import (
     informative,
     rerank,
     synonym_boost,
+    wordings,
 )
 from .results import Hit, SearchResult
 from .schema import analyze
@@ -55,6 +58,7 @@ __all__ = ["MAX_ALTERNATIVES", "MAX_LIMIT", "MAX_PHRASES", "MAX_QUERY_CHARS", "M
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
 MAX_PHRASES = 4
 MAX_LIMIT = 100
+CACHED_WORDINGS = 8192
 URGENCY_ORDER = ("emergency", "same-day")
 _QUOTED = re.compile(r'"([^"]*)"')
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -79,6 +83,8 @@ class _State:
         self.clinical = manifest.clinical
         self.pages = {p.docname: p for p in manifest.pages}
         self.snippets = Snippets()
+        # each document's wordings as coverage sees them, worked out once
+        self.wordings: LRU[int, tuple[Wording, ...]] = LRU(CACHED_WORDINGS)
 
 
 class SearchEngine:
@@ -168,10 +174,9 @@ class _Search:
             audience: str | None) -> SearchResult:
         corrected, changes = self.state.speller.correct(text)
         searched, shorthand = expand_shorthand(corrected, self.state.shorthand)
-        found = self.state.detector.detect(searched)
+        found, absent = self.state.detector.detect(searched)
         phrases = [tuple(analyze(p)) for p in _QUOTED.findall(searched)][:MAX_PHRASES]
         phrases = [p for p in phrases if p]
-        absent = self.state.detector.negated_stems(searched)
         plan, unknown = self._plan(_QUOTED.sub(" ", searched).replace('"', " "), found, absent)
         if not plan.units and not unknown and not phrases:
             raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
@@ -257,11 +262,14 @@ class _Search:
         docnums = [docnum for docnum, _ in best]
         holders = [table.holding(reader, concept, docnums) for concept in plan.concepts]
         candidates = []
+        idf = partial(table.telling, reader)
         for docnum, score in best:
             stored = self.index.document(docnum)
-            candidates.append(Candidate(docnum, score, stored.doc, stored.wordings))
+            shapes = self.state.wordings.get(
+                docnum, partial(wordings, stored.wordings, idf, self.model))
+            candidates.append(Candidate(docnum, score, stored.doc, shapes))
         ranked = rerank(candidates, plan, holders if len(plan.concepts) > 1 else [],
-                        partial(table.telling, reader), self.model)
+                        self.model)
         covered = 0.0
         if ranked:
             top = next(c.docnum for c in candidates if c.doc.id == ranked[0].doc.id)

@@ -78,6 +78,13 @@ class Found(NamedTuple):
     positions: tuple[int, ...] = ()  # where in the query's tokens the sign was said
 
 
+class Detection(NamedTuple):
+    """What the detector found in a query."""
+
+    found: list[Found]  # each sign once, asserted ones first
+    absent: frozenset[str]  # stems of sign words the caller says are absent
+
+
 class FeverReading(NamedTuple):
     """Temperatures at or above these are the fever sign of entry ``doc_id``."""
 
@@ -102,45 +109,49 @@ class SignDetector:
         self._by_stem: dict[str, list[Sign]] = {}
         for sign in self.signs:
             self._by_stem.setdefault(min(sign.stems), []).append(sign)
-        self._triggers = [(category, way, tuple(tokens(phrase)))
-                          for category in CATEGORIES
-                          for way, phrases in context.get(category, {}).items()
-                          for phrase in phrases]
-        self._terminators = [tuple(tokens(t)) for t in terminators]
+        # trigger phrases and terminators filed under their first word: a query is
+        # scanned once, whatever the number of phrases
+        self._triggers: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+        for category in CATEGORIES:
+            for way, phrases in context.get(category, {}).items():
+                for phrase in phrases:
+                    words = tuple(tokens(phrase))
+                    if words:
+                        self._triggers.setdefault(words[0], []).append((category, way, words))
+        self._terminators: dict[str, list[tuple[str, ...]]] = {}
+        for terminator in terminators:
+            words = tuple(tokens(terminator))
+            if words:
+                self._terminators.setdefault(words[0], []).append(words)
         self.fever = fever
         self._sign_stems = frozenset(stem for sign in self.signs for stem in sign.stems)
+        self._order = {sign: n for n, sign in enumerate(self.signs)}
 
-    def detect(self, text: str) -> list[Found]:
-        """Every sign in ``text``, each once, asserted ones first (in index order)."""
+    def detect(self, text: str) -> Detection:
+        """Every sign in ``text``, each once, asserted ones first (in index order), and
+        the sign words said to be absent."""
         toks = tokens(text)
         stems = [clinical_stem(t) if t.isalpha() else t for t in toks]
         content = [i for i, t in enumerate(toks) if t.isalpha() and t not in FILLERS]
-        found: dict[Sign, Found] = {}
+        sign_words_at = {i for i, stem in enumerate(stems) if stem in self._sign_stems}
         ends = self._scope_ends(toks)
         matches = list(self._matches(toks, stems, content, ends))
-        triggers = self._find_triggers(toks, {p for _, span in matches for p in span}, ends)
+        triggers = self._find_triggers(toks, sign_words_at, ends)
+        found: dict[Sign, Found] = {}
         for sign, span in matches:
             words = " ".join(toks[min(span):max(span) + 1])
             context, trigger = self._context(span, triggers, toks)
             seen = found.get(sign)
             if seen is None or (seen.context != "asserted" and context == "asserted"):
                 found[sign] = Found(sign, words, context, trigger, span)
-        order = {s: n for n, s in enumerate(self.signs)}
-        return sorted(found.values(),
-                      key=lambda f: (f.context != "asserted", order.get(f.sign, -1)))
-
-    def negated_stems(self, text: str) -> frozenset[str]:
-        """The sign words the caller says are absent ("no redness", "denies fever"):
-        what the question is not about, so ranking leaves them out."""
-        toks = tokens(text)
-        ends = self._scope_ends(toks)
-        stems = [clinical_stem(t) if t.isalpha() else t for t in toks]
-        signs = {i for i, stem in enumerate(stems) if stem in self._sign_stems}
-        out: set[str] = set()
-        for trig in self._find_triggers(toks, signs, ends):
-            if trig.category == "negated":
-                out.update(stems[i] for i in range(*trig.scope) if i in signs)
-        return frozenset(out)
+        order = self._order
+        # The sign words the caller says are absent ("no redness", "denies fever"): what
+        # the question is not about, so ranking leaves them out.
+        absent = frozenset(stems[i] for trig in triggers if trig.category == "negated"
+                           for i in range(*trig.scope) if i in sign_words_at)
+        return Detection(sorted(found.values(),
+                                key=lambda f: (f.context != "asserted", order.get(f.sign, -1))),
+                         absent)
 
     # -- finding signs -------------------------------------------------------------------
 
@@ -193,12 +204,11 @@ class SignDetector:
     def _find_triggers(self, toks: list[str], sign_positions: set[int],
                        ends: set[int]) -> list[_Trigger]:
         found = []
-        for category, way, words in self._triggers:
-            size = len(words)
-            for start in range(len(toks) - size + 1):
-                if tuple(toks[start:start + size]) != words:
+        for start, tok in enumerate(toks):
+            for category, way, words in self._triggers.get(tok, ()):
+                end = start + len(words)
+                if tuple(toks[start:end]) != words:
                     continue
-                end = start + size
                 if way == "before":
                     scope = (end, self._forward(toks, end, ends, sign_positions))
                 else:
@@ -209,10 +219,10 @@ class SignDetector:
     def _scope_ends(self, toks: list[str]) -> set[int]:
         """Positions where a scope stops: clause punctuation and terminator words."""
         ends = {i for i, t in enumerate(toks) if t in CLAUSE_END}
-        for words in self._terminators:
-            size = len(words)
-            ends.update(i for i in range(len(toks) - size + 1)
-                        if tuple(toks[i:i + size]) == words)
+        for i, tok in enumerate(toks):
+            if any(tuple(toks[i:i + len(words)]) == words
+                   for words in self._terminators.get(tok, ())):
+                ends.add(i)
         return ends
 
     @staticmethod
