@@ -62,7 +62,7 @@ with ix.searcher() as searcher:
     stems = [t.text for t in analyzer(sys.argv[2])]
     query = Or([Term(f, s) for s in stems for f in ("title", "text")])
     for hit in searcher.search(query, limit=10):
-        print(hit["title"])
+        print(hit["data"][:200])  # the stored record, as prolo-kb prints from it
 """
 
 BARE_SQLITE = """

@@ -7,9 +7,10 @@ index manifest and ``prolo-kb export`` can carry them as JSON.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 Kind = Literal["faq", "section"]
 KINDS: tuple[Kind, ...] = ("faq", "section")
@@ -31,9 +32,9 @@ def parse_date(value: str) -> date | None:
         return None
 
 
-@dataclass(frozen=True)
-class Document:
-    """One searchable unit of the knowledge base."""
+class Document(NamedTuple):
+    """One searchable unit of the knowledge base. (The records here are NamedTuples, not
+    dataclasses: each dataclass costs a search in a new process ~1 ms to create.)"""
 
     id: str
     kind: Kind
@@ -58,7 +59,7 @@ class Document:
         return bool({"patient", "staff"} & set(self.audience))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         for key in ("audience", "sources", "signs", "also"):
             data[key] = list(data[key])
         return data
@@ -86,8 +87,7 @@ class Document:
         )
 
 
-@dataclass(frozen=True)
-class PageMeta:
+class PageMeta(NamedTuple):
     """Review metadata of one page, from its front matter."""
 
     docname: str
@@ -102,7 +102,7 @@ class PageMeta:
     source_file: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["audience"] = list(self.audience)
         return data
 
@@ -122,13 +122,12 @@ class PageMeta:
         )
 
 
-@dataclass(frozen=True)
-class GlossaryTerm:
+class GlossaryTerm(NamedTuple):
     """A clinical term and the lay words patients use for it."""
 
     term: str
     definition: str
-    lay: tuple[str, ...] = field(default=())
+    lay: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"term": self.term, "definition": self.definition, "lay": list(self.lay)}
@@ -142,8 +141,7 @@ class GlossaryTerm:
         )
 
 
-@dataclass(frozen=True)
-class Language:
+class Language(NamedTuple):
     """How staff and patients talk, as data from docs/_data (read by the search).
 
     ``shorthand``: staff abbreviations and what they stand for ("pt" -> "patient");
@@ -153,8 +151,8 @@ class Language:
     ``clinical``: words that mark a query as a clinician's.
     """
 
-    shorthand: dict[str, str] = field(default_factory=dict)
-    context: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    shorthand: Mapping[str, str] = MappingProxyType({})
+    context: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType({})
     terminators: tuple[str, ...] = ()
     clinical: tuple[str, ...] = ()
     # (entry id, °F, °C): a temperature at or above these is that entry's fever sign

@@ -60,6 +60,17 @@ def reading(path: Path) -> Iterator[None]:
         ) from None
 
 
+def _lengths(opened: OpenIndex) -> bytes | None:
+    """The field lengths the build wrote beside the index, if it did (an index in memory
+    has none: its lengths are read from Whoosh as they are needed)."""
+    if "lengths.bin" not in opened.manifest.files:
+        return None
+    try:
+        return (opened.path / "lengths.bin").read_bytes()
+    except OSError:
+        return None
+
+
 class Stored(NamedTuple):
     doc: Document
     wordings: tuple[frozenset[str], ...]  # stems of the question (title), then the others
@@ -74,10 +85,8 @@ class KBIndex:
         self.glossary_words = glossary_words  # known words even where no entry uses them
         self._local = threading.local()
         with reading(opened.path):
-            reader = self.reader()
-            self.terms = TermTable(reader, opened.manifest.telling)
-            self.topics = frozenset(t.decode("utf-8") for t in reader.lexicon("topic"))
-            self.audiences = frozenset(t.decode("utf-8") for t in reader.lexicon("audience"))
+            self.terms = TermTable(self.reader(), opened.manifest.telling, _lengths(opened))
+        self._filters: dict[str, frozenset[str]] = {}
         self._documents: LRU[int, Stored] = LRU(CACHED_DOCUMENTS)
 
     @classmethod
@@ -90,6 +99,23 @@ class KBIndex:
         words = frozenset(w.lower() for g in glossary for p in (g.term, *g.lay)
                           for w in p.split() if w.isalpha())
         return cls(opened, words)
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """The topics entries are filed under (read when first asked for)."""
+        return self._filter_values("topic")
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        return self._filter_values("audience")
+
+    def _filter_values(self, name: str) -> frozenset[str]:
+        values = self._filters.get(name)
+        if values is None:
+            with reading(self.path):
+                values = frozenset(t.decode("utf-8") for t in self.reader().lexicon(name))
+            self._filters[name] = values
+        return values
 
     def searcher(self) -> Searcher:
         """This thread's searcher (BM25 constants of the model, for phrase queries)."""

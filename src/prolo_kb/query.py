@@ -89,6 +89,14 @@ class Speller:
 
     def _suggest(self, word: str) -> str | None:
         if (word in STOP_WORDS or len(word) < 4 or not word.isalpha() or word in self._keep
-                or self._known(word) or dictionary.is_word(word)):
+                or self._known(word)):
             return None
-        return self._nearest(word)
+        # A real word is never corrected. Once the word list is loaded (a server loads it
+        # at start) it is the quicker question; before that, the nearest known word is
+        # asked first: most unknown words have none, and then the list is never loaded.
+        if dictionary.loaded() and dictionary.is_word(word):
+            return None
+        nearest = self._nearest(word)
+        if nearest is None or dictionary.is_word(word):
+            return None
+        return nearest

@@ -6,28 +6,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from .content import URGENCIES, Document, PageMeta
 
 
-@dataclass(frozen=True)
 class Hit:
-    """One ranked result."""
+    """One ranked result. (A plain class with slots: a dataclass costs a search in a new
+    process ~1 ms to create at import.)"""
 
-    doc: Document
-    score: float
-    highlight: Callable[[], str] = field(repr=False, compare=False)
-    page: PageMeta | None = field(default=None, repr=False, compare=False)
-    explain: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("_highlight", "_snippet", "doc", "explain", "page", "score")
 
-    @cached_property
+    def __init__(self, doc: Document, score: float, highlight: Callable[[], str],
+                 page: PageMeta | None = None, explain: dict[str, Any] | None = None) -> None:
+        self.doc = doc
+        self.score = score
+        self.page = page
+        self.explain = explain
+        self._highlight = highlight
+        self._snippet: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Hit({self.doc.id!r}, score={self.score:.4f})"
+
+    @property
     def snippet(self) -> str:
         """HTML: escaped text with <mark> around the matched words. Made when first
         asked for: the terminal list shows an FAQ entry's answer, not its snippet."""
-        return self.highlight()
+        if self._snippet is None:
+            self._snippet = self._highlight()
+        return self._snippet
 
     def to_json(self) -> dict[str, Any]:
         doc = self.doc
@@ -56,8 +64,7 @@ class Hit:
         return out
 
 
-@dataclass(frozen=True)
-class SearchResult:
+class SearchResult(NamedTuple):
     """The answer to one query."""
 
     query: str

@@ -15,16 +15,14 @@ only once its ``manifest.json`` exists: it is written last.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import json
 import os
-import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from whoosh import index as windex
@@ -40,8 +38,7 @@ LOCK_WAIT_SECONDS = 600.0
 REBUILD_HINT = "run `make build` (or `sphinx-build docs build/html`) to rebuild it"
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     """What an index holds and how it was made."""
 
     schema_version: int
@@ -58,13 +55,13 @@ class Manifest:
     # each escalation entry's warning signs: (entry id, phrase, its sign words), and the
     # entry's urgency,
     signs: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
-    urgency: dict[str, str] = field(default_factory=dict)
+    urgency: Mapping[str, str] = MappingProxyType({})
     # how staff and patients talk (shorthand, context triggers, clinical words), and the
     # clinical words as stems,
-    language: Language = field(default_factory=Language)
+    language: Language = Language()
     clinical: tuple[tuple[str, ...], ...] = ()
     # and how telling each stem of the questions and their other wordings is.
-    telling: dict[str, float] = field(default_factory=dict)
+    telling: Mapping[str, float] = MappingProxyType({})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,10 +75,10 @@ class Manifest:
             "files": self.files,
             "synonyms": [[list(w) for w in group] for group in self.synonyms],
             "signs": [[doc_id, phrase, list(stems)] for doc_id, phrase, stems in self.signs],
-            "urgency": self.urgency,
+            "urgency": dict(self.urgency),
             "language": self.language.to_dict(),
             "clinical": [list(stems) for stems in self.clinical],
-            "telling": self.telling,
+            "telling": dict(self.telling),
         }
 
     @classmethod
@@ -152,6 +149,7 @@ def write_version(
     rows: Iterable[dict[str, Any]],
     manifest: Callable[[IndexReader, dict[str, int]], Manifest],
     *,
+    extra: Callable[[IndexReader], dict[str, bytes]] | None = None,
     procs: int = 1,
     lock_wait: float = LOCK_WAIT_SECONDS,
     on_wait: Callable[[], None] | None = None,
@@ -160,7 +158,8 @@ def write_version(
 
     ``rows`` are the Whoosh fields of each document (:mod:`prolo_kb.indexing` makes
     them); ``manifest(reader, files)`` makes the manifest once they are committed, from
-    a reader of the new version and its files' sizes. ``on_wait`` is called once if
+    a reader of the new version and its files' sizes; ``extra(reader)`` names further
+    files to write beside Whoosh's (checked like them). ``on_wait`` is called once if
     another build holds the lock and this one waits."""
     target = Path(target)
     with build_lock(target, wait=lock_wait, on_wait=on_wait):
@@ -171,17 +170,18 @@ def write_version(
         new_dir.mkdir()
         previous = _live_names(target)  # readers may still be on it: keep it one more round
         try:
-            made = _write_version(new_dir, rows, manifest, procs=procs)
+            made = _write_version(new_dir, rows, manifest, extra, procs=procs)
             previous |= _swap_in(target, new_dir)
         except BaseException:
-            shutil.rmtree(new_dir, ignore_errors=True)
+            _remove(new_dir)
             raise
         _prune(versions, keep={new_dir.name, *previous})
         return made
 
 
 def _write_version(new_dir: Path, rows: Iterable[dict[str, Any]],
-                   manifest: Callable[[IndexReader, dict[str, int]], Manifest], *,
+                   manifest: Callable[[IndexReader, dict[str, int]], Manifest],
+                   extra: Callable[[IndexReader], dict[str, bytes]] | None, *,
                    procs: int) -> Manifest:
     ix = windex.create_in(str(new_dir), build_schema())
     writer_args: dict[str, Any] = {"limitmb": 256}
@@ -195,8 +195,10 @@ def _write_version(new_dir: Path, rows: Iterable[dict[str, Any]],
     except BaseException:
         writer.cancel()
         raise
-    files = {p.name: p.stat().st_size for p in new_dir.iterdir() if p.is_file()}
     with ix.reader() as reader:
+        for name, content in (extra(reader) if extra else {}).items():
+            (new_dir / name).write_bytes(content)
+        files = {p.name: p.stat().st_size for p in new_dir.iterdir() if p.is_file()}
         made = manifest(reader, files)
     tmp = new_dir / f"{MANIFEST}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
@@ -207,9 +209,17 @@ def _write_version(new_dir: Path, rows: Iterable[dict[str, Any]],
     return made
 
 
+def _remove(path: Path) -> None:
+    import shutil  # only for writing: a search in a new process does not pay for it
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _exchange(first: Path, second: Path) -> bool:
     """Swap two paths in one step (Linux ``renameat2`` with ``RENAME_EXCHANGE``);
     False where the system cannot."""
+    import ctypes  # only for an index from before versions
+
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
@@ -264,7 +274,7 @@ def _prune(versions: Path, keep: set[str]) -> None:
     """
     for path in versions.iterdir():
         if path.is_dir() and path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
+            _remove(path)
 
 
 def resolve(path: Path) -> Path:

@@ -76,7 +76,8 @@ class TermTable:
     ``telling``), so those are never looked up.
     """
 
-    def __init__(self, reader: IndexReader, known: Mapping[str, float] | None = None) -> None:
+    def __init__(self, reader: IndexReader, known: Mapping[str, float] | None = None,
+                 lengths: bytes | None = None) -> None:
         self.doc_count = reader.doc_count_all() or 1
         self._avg_length = {
             name: (reader.field_length(name) / self.doc_count) or 1.0 for name in FIELD_BOOSTS}
@@ -89,6 +90,12 @@ class TermTable:
         self._lengths = {name: array("I", bytes(4 * self.doc_count)) for name in FIELD_BOOSTS}
         self._filled: set[tuple[int, str]] = set()  # (segment offset, field) read whole
         self._fill_lock = threading.Lock()
+        if lengths is not None and len(lengths) == 4 * self.doc_count * len(FIELD_BOOSTS):
+            # every document's length in every field, written by the build (lengths_file)
+            size = 4 * self.doc_count
+            for n, name in enumerate(FIELD_BOOSTS):
+                self._lengths[name] = array("I", lengths[n * size:(n + 1) * size])
+                self._filled.add((-1, name))
 
     def frequency(self, reader: IndexReader, name: str, text: str) -> int:
         """How many documents hold ``text`` in field ``name``."""
@@ -203,7 +210,7 @@ class TermTable:
 
         known = np.frombuffer(self._lengths[name], dtype=np.uint32)  # a view: sees writes
         key = (offset, name)  # a segment starts at its own offset
-        if key in self._filled:
+        if key in self._filled or (-1, name) in self._filled:
             return known
         count = leaf.doc_count_all()
         decoded = np.fromiter((leaf.doc_field_length(d, name, 1) or 1 for d in range(count)),
@@ -278,3 +285,16 @@ def _size(postings: Postings) -> int:
 
 def _dense_size(postings: DensePostings) -> int:
     return max(1, len(postings.ids), len(postings.content))
+
+
+def lengths_file(reader: IndexReader) -> bytes:
+    """Every document's length in every searched field, as the build writes it beside the
+    index (``lengths.bin``): Whoosh's own (quantised) lengths, read once through its public
+    API, so that a search in a new process does not ask for them one posting at a time."""
+    count = reader.doc_count_all()
+    out = array("I")
+    for name in FIELD_BOOSTS:
+        out.extend(reader.doc_field_length(d, name, 1) or 1 for d in range(count))
+    if out.itemsize != 4:  # pragma: no cover - "I" is 4 bytes on every platform we run
+        raise RuntimeError("unsigned int is not 4 bytes here")
+    return out.tobytes()
