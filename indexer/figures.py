@@ -461,7 +461,6 @@ def skip(self: SphinxTranslator, node: data_figure) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_config_value("kb_figures", DEFAULT_FILE, "env", types=[str])
     # "handout" is the format of the printed documents' builders (indexer.handout).
     app.add_node(data_figure, html=(visit_html, None), handout=(visit_html, None),
                  latex=(skip, None),

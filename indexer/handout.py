@@ -54,6 +54,7 @@ from sphinx.errors import ConfigError
 from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
 
+from . import config as kb_config
 from .domain import PageRecord, get_domain, source_anchor
 from .metadata import human_date
 from .placeholders import clinic_phone
@@ -618,10 +619,8 @@ def _add_link(app: Sphinx, doctree: nodes.document, docname: str,
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.setup_extension("indexer.placeholders")  # kb_clinic_phone
-    for kind in KINDS:
-        if kind.key not in app.config:  # the search page's module reads kb_leaflet too
-            app.add_config_value(kind.key, {}, "env", types=[dict])
+    kb_config.setup(app)  # kb_handout, kb_leaflet, kb_clinic_phone (idempotent)
+    app.setup_extension("indexer.placeholders")
     app.add_builder(HandoutBuilder)
     app.add_builder(LeafletBuilder)
     app.connect("config-inited", _validate)

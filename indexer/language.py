@@ -143,5 +143,4 @@ def check_signs(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    app.add_config_value("kb_language", {}, "env", types=[dict])
     app.connect("env-check-consistency", check_signs)

@@ -11,6 +11,7 @@ from sphinx.util import logging
 
 from prolo_kb import placeholders
 
+from . import config
 from .writer import index_dir
 
 logger = logging.getLogger("prolo_kb")
@@ -40,8 +41,6 @@ def _record(app: Sphinx, exception: BaseException | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    # The clinic's phone number for patients; "" until the clinic sets it (`prolo-kb check`
-    # lists it, and the leaflet prints a marked placeholder).
-    app.add_config_value("kb_clinic_phone", "", "env", types=[str])
+    config.setup(app)  # kb_clinic_phone (idempotent)
     app.connect("build-finished", _record)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

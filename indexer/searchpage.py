@@ -106,9 +106,6 @@ def _favicon(app: Sphinx, config: Any) -> None:
 
 def setup(app: Sphinx) -> None:
     app.add_config_value("kb_page_assets", assets_digest(), "html", types=[str])
-    if "kb_leaflet" not in app.config:  # the leaflet's own module may register it too
-        # {"file": "<name>.pdf"} (in the site's root) or {"url": ...}; "topics" optional.
-        app.add_config_value("kb_leaflet", {}, "html", types=[dict])
     app.connect("config-inited", _favicon)
     # The files live in indexer/static, which the extension adds to html_static_path.
     app.add_js_file(THEME_SCRIPT, loading_method="defer")
