@@ -20,7 +20,8 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[docs,test]'
+	@# setuptools tells every editable install to mind same-named folders: not news here.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[docs,test]'
 	@touch $@
 
 venv: $(STAMP)  ## create .venv and install everything
