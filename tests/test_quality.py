@@ -80,4 +80,4 @@ def test_warning_reports_are_never_missed_and_mentions_rarely_alarm(real_index: 
     measured = safety(outcomes)
     # Every report: an escalation entry first, with the urgency the report calls for.
     assert measured.escalation_recall == 1.0, report(outcomes)
-    assert measured.false_alarm_rate <= 0.06, report(outcomes)
+    assert measured.false_alarm_rate <= 0.05, report(outcomes)  # at most 1 in 20
