@@ -60,6 +60,7 @@ class Plan(NamedTuple):
     expanded: frozenset[str]  # every stem searched
     clinical: bool  # written in clinicians' words
     unasserted: frozenset[str]  # escalation entries whose signs are only mentioned
+    reported: frozenset[str]  # escalation entries whose signs the caller reports
 
 
 def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...]) -> float:
@@ -154,7 +155,9 @@ def rerank(candidates: Sequence[Candidate], plan: Plan, holders: Sequence[set[in
             factors["coordination"] = (1.0 - model.coordination) + model.coordination * share
         if plan.clinical and "physician" in doc.audience:
             factors["clinical lean"] = model.clinical_lean
-        if doc.id in plan.unasserted:
+        if doc.id in plan.reported:
+            pass  # it comes first anyway (escalation_first)
+        elif doc.id in plan.unasserted:
             factors["sign only mentioned"] = model.unasserted_escalation
         elif doc.escalate:
             factors["no sign reported"] = model.unreported_escalation

@@ -234,6 +234,7 @@ class _Search:
             expanded=frozenset(s for u in known_units for alt in u for s in alt),
             clinical=any(c and set(c) <= stem_set for c in self.state.clinical),
             unasserted=frozenset(f.sign.doc_id for f in found) - asserted,
+            reported=frozenset(asserted),
         )
         if self.explain is not None:
             self.explain["concepts"] = [

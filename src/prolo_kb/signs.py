@@ -147,11 +147,16 @@ class SignDetector:
         order = self._order
         # The sign words the caller says are absent ("no redness", "denies fever"): what
         # the question is not about, so ranking leaves them out.
-        absent = frozenset(stems[i] for trig in triggers if trig.category == "negated"
-                           for i in range(*trig.scope) if i in sign_words_at)
+        absent: set[str] = set()
+        for trig in triggers:
+            held = [i for i in range(*trig.scope) if i in sign_words_at]
+            if trig.category == "negated" and held:
+                # the absent signs, and the words that said so ("no", "denies")
+                absent.update(stems[i] for i in held)
+                absent.update(stems[i] for i in range(trig.start, trig.end))
         return Detection(sorted(found.values(),
                                 key=lambda f: (f.context != "asserted", order.get(f.sign, -1))),
-                         absent)
+                         frozenset(absent))
 
     # -- finding signs -------------------------------------------------------------------
 
