@@ -25,7 +25,7 @@ import pytest
 from kbfactory import SAMPLE_DOCS, faq, make_index
 from starlette.testclient import TestClient
 
-from prolo_kb import web
+from prolo_kb import web, web_guard, web_server
 from prolo_kb.cli import main as cli_main
 from prolo_kb.errors import KBError
 from prolo_kb.search import SearchEngine
@@ -99,7 +99,7 @@ def cli_json(capsys: pytest.CaptureFixture[str], index: Path, *args: str) -> Any
     return json.loads(capsys.readouterr().out)
 
 
-def raw_request(app: web.ASGIApp, path: str, method: str = "GET",
+def raw_request(app: web_guard.ASGIApp, path: str, method: str = "GET",
                 headers: list[tuple[bytes, bytes]] | None = None,
                 query: bytes = b"") -> tuple[int, dict[str, str], bytes]:
     """Call the ASGI app with exactly this path, percent-decoded as a server does: no
@@ -343,7 +343,7 @@ def test_pages_are_served_with_a_csp_that_allows_their_inline_scripts(
     assert_security_headers(response.headers)
     js = client.get("/_static/app.js")
     assert js.headers["content-type"] == "text/javascript; charset=utf-8"
-    assert js.headers["content-security-policy"] == web.STRICT_CSP
+    assert js.headers["content-security-policy"] == web_guard.STRICT_CSP
     assert_security_headers(js.headers)
 
 
@@ -425,7 +425,7 @@ def test_an_internal_error_is_json_500_without_traceback_or_query(
 
 def test_serve_refuses_a_missing_site(tmp_path: Path, index: Path) -> None:
     with pytest.raises(KBError, match="make build"):
-        web.serve(index=index, site=tmp_path / "nothing", port=0)
+        web_server.serve(index=index, site=tmp_path / "nothing", port=0)
 
 
 def test_a_busy_port_is_a_one_line_error() -> None:
@@ -434,13 +434,13 @@ def test_a_busy_port_is_a_one_line_error() -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         with pytest.raises(KBError, match=f"cannot listen on 127.0.0.1:{port}"):
-            web._bind("127.0.0.1", port)
+            web_server._bind("127.0.0.1", port)
 
 
 def test_the_displayed_url_is_one_to_open() -> None:
-    assert web._display_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
-    assert web._display_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"
-    assert web._display_url("::1", 9000) == "http://[::1]:9000/"
+    assert web_server._display_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+    assert web_server._display_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"
+    assert web_server._display_url("::1", 9000) == "http://[::1]:9000/"
 
 
 # -- typing: nothing searchable yet is an empty answer, not an error; compression -------
@@ -490,7 +490,7 @@ def usage_rows(db: Path, table: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(f"SELECT * FROM {table} ORDER BY rowid"))
 
 
-def _recording(app: web.Guard) -> Any:
+def _recording(app: web_guard.Guard) -> Any:
     kb = app.app.state.kb  # type: ignore[attr-defined]
     return kb.recorder
 
@@ -655,7 +655,7 @@ def test_serve_takes_the_usage_db_from_the_environment(
         seen.update(options)
         return 0
 
-    monkeypatch.setattr(web, "serve", fake_serve)
+    monkeypatch.setattr(web_server, "serve", fake_serve)
     monkeypatch.setenv("PROLO_KB_USAGE_DB", str(tmp_path / "env.db"))
     assert cli_main(["serve", "--index", str(index), "--site", str(site)]) == 0
     assert str(seen["usage_db"]) == str(tmp_path / "env.db")
@@ -670,7 +670,7 @@ def test_serve_takes_the_usage_db_from_the_environment(
 def test_serve_refuses_a_usage_db_in_a_missing_folder(tmp_path: Path, index: Path,
                                                       site: Path) -> None:
     with pytest.raises(KBError, match="folder does not exist"):
-        web.serve(index=index, site=site, port=0, usage_db=tmp_path / "nope" / "u.db")
+        web_server.serve(index=index, site=site, port=0, usage_db=tmp_path / "nope" / "u.db")
 
 
 @pytest.mark.parametrize("workers", [1, 2])

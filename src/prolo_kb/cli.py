@@ -280,7 +280,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .web import serve
+    from .web_server import serve
 
     index = args.index or default_index()
     site = args.site or index.parent / "html"
