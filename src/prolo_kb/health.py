@@ -175,32 +175,10 @@ def _count(docs: Iterable[Document],
     return dict(sorted(counts.items()))
 
 
-def assess(
-    manifest: Manifest,
-    documents: Iterable[Document],
-    *,
-    today: date,
-    soon_days: int = SOON_DAYS,
-    max_grade: float = MAX_GRADE,
-    index: str = "",
-) -> HealthReport:
-    """The health report of an index's content on ``today``; pure, no I/O."""
-    docs = list(documents)
-    reviews = _reviews(manifest.pages, today)
-    dated = sorted((r for r in reviews if r.due is not None),
-                   key=lambda r: (r.due or today, r.page.docname))
-    overdue = tuple(r for r in dated if r.days_left is not None and r.days_left < 0)
-    due_soon = tuple(r for r in dated
-                     if r.days_left is not None and 0 <= r.days_left <= soon_days)
-    undated = tuple(sorted((r for r in reviews if r.due is None),
-                           key=lambda r: r.page.docname))
-    faqs = sorted((d for d in docs if d.kind == "faq"), key=_doc_key)
-    pending = tuple(d for d in faqs if d.status == "policy-pending")
-    sourceless = tuple(sorted((d for d in faqs if not d.sources),
-                              key=lambda d: (d.status != "approved", *_doc_key(d))))
-    escalations = tuple(d for d in faqs if d.escalate)
-    grades = _graded(docs, max_grade)
-
+def _problems(overdue: Iterable[Review], undated: Iterable[Review],
+              sourceless: Iterable[Document], grades: Iterable[Graded],
+              max_grade: float) -> list[Problem]:
+    """What blocks publication, in file order."""
     problems: list[Problem] = []
     for review in overdue:
         page = review.page
@@ -229,6 +207,36 @@ def assess(
                 "reading-grade", doc.source_file or doc.id, doc.id,
                 f"{what} reads at grade {doc.grade:.1f} (limit {max_grade:g})"))
     problems.sort(key=lambda p: (_location_key(p.where), p.kind))
+    return problems
+
+
+def assess(
+    manifest: Manifest,
+    documents: Iterable[Document],
+    *,
+    today: date,
+    soon_days: int = SOON_DAYS,
+    max_grade: float = MAX_GRADE,
+    index: str = "",
+) -> HealthReport:
+    """The health report of an index's content on ``today``; pure, no I/O."""
+    docs = list(documents)
+    reviews = _reviews(manifest.pages, today)
+    dated = sorted((r for r in reviews if r.due is not None),
+                   key=lambda r: (r.due or today, r.page.docname))
+    overdue = tuple(r for r in dated if r.days_left is not None and r.days_left < 0)
+    due_soon = tuple(r for r in dated
+                     if r.days_left is not None and 0 <= r.days_left <= soon_days)
+    undated = tuple(sorted((r for r in reviews if r.due is None),
+                           key=lambda r: r.page.docname))
+    faqs = sorted((d for d in docs if d.kind == "faq"), key=_doc_key)
+    pending = tuple(d for d in faqs if d.status == "policy-pending")
+    sourceless = tuple(sorted((d for d in faqs if not d.sources),
+                              key=lambda d: (d.status != "approved", *_doc_key(d))))
+    escalations = tuple(d for d in faqs if d.escalate)
+    grades = _graded(docs, max_grade)
+
+    problems = _problems(overdue, undated, sourceless, grades, max_grade)
 
     return HealthReport(
         index=index,
