@@ -46,6 +46,13 @@ PHONE = (390, 844)
 SIZES = [DESK, PHONE]
 SIZE_IDS = ["desk", "phone"]
 SCHEMES = ["light", "dark"]
+
+
+def on_every_screen(test: Any) -> Any:
+    """A browser test at desk and phone size, in light and dark mode."""
+    sized = pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+    schemed = pytest.mark.parametrize("scheme", SCHEMES)
+    return pytest.mark.browser(sized(schemed(test)))
 CSP_WATCH = ("window.__csp = []; document.addEventListener('securitypolicyviolation',"
              " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
 PageMaker = Callable[[tuple[int, int], str], Page]
@@ -386,9 +393,7 @@ def visible_text(locator: Any) -> str:
     return " ".join(str(locator.inner_text()).split())
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-@pytest.mark.parametrize("scheme", SCHEMES)
+@on_every_screen
 def test_the_top_answer_is_whole_the_others_a_first_sentence(
         make_page: PageMaker, server: Server, size: tuple[int, int], scheme: str) -> None:
     page = make_page(size, scheme)
@@ -434,9 +439,7 @@ def test_the_top_answer_is_whole_the_others_a_first_sentence(
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-@pytest.mark.parametrize("scheme", SCHEMES)
+@on_every_screen
 def test_copy_puts_the_patient_text_on_the_clipboard_never_the_staff_note(
         make_page: PageMaker, server: Server, size: tuple[int, int], scheme: str) -> None:
     page = make_page(size, scheme)
@@ -580,9 +583,7 @@ def test_the_patient_leaflet_is_linked_beside_aftercare_and_safety_answers(
 # -- warning signs ------------------------------------------------------------------
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-@pytest.mark.parametrize("scheme", SCHEMES)
+@on_every_screen
 @pytest.mark.parametrize("query", ["fever after the shot",
                                    "hives and throat swelling after the shot"])
 def test_the_banner_names_the_callers_words_and_the_action(
@@ -754,9 +755,7 @@ def run_axe(page: Page) -> list[dict[str, Any]]:
             for v in results.response["violations"]]
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-@pytest.mark.parametrize("scheme", SCHEMES)
+@on_every_screen
 def test_axe_finds_no_wcag_aa_violations_light_and_dark(
         make_page: PageMaker, server: Server, size: tuple[int, int], scheme: str) -> None:
     page = make_page(size, scheme)

@@ -121,8 +121,7 @@ def test_blood_thinner_facts_carry_the_spine_limit(docs: list[Document]) -> None
     the clinic treats necks and backs, so every place that states them says so."""
     fact = re.compile(r"1 in 1,000|(not|never) stop (a|their|your)? ?(prescribed )?blood "
                       r"thinner", re.I)
-    # The glossary table's definitions live in docs/_data/glossary.yaml (the vocabulary).
-    stating = [d for d in docs if fact.search(d.text) and d.page != "glossary"]
+    stating = [d for d in docs if fact.search(d.text)]  # the glossary's definitions too
     assert len(stating) >= 3
     for doc in stating:
         for found in fact.finditer(doc.text):

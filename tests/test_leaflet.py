@@ -150,14 +150,19 @@ def test_leaflet_builder_writes_one_page(app: SphinxTestApp, tmp_path: Path) -> 
     assert_looks_printed(pdf_images(pdf, tmp_path / "png"))
 
 
-@pytest.mark.sphinx("leaflet", testroot="figures", freshenv=True,
-                    confoverrides={"kb_clinic_phone": "+1 (608) 555-0100"})
-def test_a_set_phone_is_printed_and_dialled(app: SphinxTestApp) -> None:
+def built_leaflet_html(app: SphinxTestApp) -> str:
+    """Build the test root as the leaflet builder does; the leaflet's HTML."""
     app.build()
     config = handout_config(app, LEAFLET)
     assert config is not None
     assert isinstance(app.builder, StandaloneHTMLBuilder)
-    markup = handout_html(app, app.builder, config)
+    return handout_html(app, app.builder, config)
+
+
+@pytest.mark.sphinx("leaflet", testroot="figures", freshenv=True,
+                    confoverrides={"kb_clinic_phone": "+1 (608) 555-0100"})
+def test_a_set_phone_is_printed_and_dialled(app: SphinxTestApp) -> None:
+    markup = built_leaflet_html(app)
     assert '<a class="phone" href="tel:+16085550100">+1 (608) 555-0100</a>' in markup
     assert PHONE_PLACEHOLDER not in markup
     assert "Clinic phone: +1 (608) 555-0100" in pdf_text(Path(app.outdir) / LEAFLET_FILE)
@@ -166,11 +171,7 @@ def test_a_set_phone_is_printed_and_dialled(app: SphinxTestApp) -> None:
 @pytest.mark.sphinx("leaflet", testroot="figures", freshenv=True)
 def test_no_second_copy_of_the_text(app: SphinxTestApp) -> None:
     """Every paragraph and list item of the leaflet's parts is the site page's own."""
-    app.build()
-    config = handout_config(app, LEAFLET)
-    assert config is not None
-    assert isinstance(app.builder, StandaloneHTMLBuilder)
-    markup = handout_html(app, app.builder, config)
+    markup = built_leaflet_html(app)
     parts = "".join(re.findall(r'<section class="part part-\d+".*?</section>', markup, re.S))
     assert parts
     def plain(text: str) -> str:  # without citations, which the leaflet links
