@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+import shutil
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -140,21 +141,6 @@ def plain_snippet(snippet: str, style: _Style) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def _terminal_width() -> int:
-    """The terminal's width, 100 when not a terminal (what shutil.get_terminal_size does,
-    without importing shutil, which a search in a new process would pay ~2 ms for)."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns or 100
-    except (OSError, ValueError, AttributeError):
-        return 100
-
-
 def format_explain(result: SearchResult) -> str:
     """What the query understanding did and each hit's factors, for content authors."""
     info = result.explain or {}
@@ -263,7 +249,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
     else:
-        width = _terminal_width()
+        width = shutil.get_terminal_size((100, 24)).columns
         print(format_result(result, color=_color(sys.stdout), width=width))
         if args.explain:
             print(format_explain(result))

@@ -28,8 +28,9 @@ from .errors import IndexUnavailable
 from .lru import LRU
 from .model import MODEL
 from .schema import analyze
+from .schema import words as words_of
 from .store import OpenIndex, open_index
-from .terms import TermTable
+from .terms import LENGTHS_FILE, TermTable
 
 CACHED_DOCUMENTS = 8192
 
@@ -63,10 +64,10 @@ def reading(path: Path) -> Iterator[None]:
 def _lengths(opened: OpenIndex) -> bytes | None:
     """The field lengths the build wrote beside the index, if it did (an index in memory
     has none: its lengths are read from Whoosh as they are needed)."""
-    if "lengths.bin" not in opened.manifest.files:
+    if LENGTHS_FILE not in opened.manifest.files:
         return None
     try:
-        return (opened.path / "lengths.bin").read_bytes()
+        return (opened.path / LENGTHS_FILE).read_bytes()
     except OSError:
         return None
 
@@ -96,8 +97,7 @@ class KBIndex:
     @classmethod
     def of(cls, opened: OpenIndex) -> KBIndex:
         glossary = opened.manifest.glossary
-        words = frozenset(w.lower() for g in glossary for p in (g.term, *g.lay)
-                          for w in p.split() if w.isalpha())
+        words = frozenset(w for g in glossary for p in (g.term, *g.lay) for w in words_of(p))
         return cls(opened, words)
 
     @property

@@ -29,10 +29,9 @@ from .content import Document, GlossaryTerm, Language, PageMeta
 from .schema import SCHEMA_VERSION, analyze, build_schema
 from .signs import sign_words
 from .store import LOCK_WAIT_SECONDS, Manifest, OpenIndex, write_version
-from .terms import lengths_file, telling
+from .terms import LENGTHS_FILE, lengths_file, telling
 
 MEMORY = ":memory:"  # the path an index held in memory goes by
-LENGTHS = "lengths.bin"  # every document's field lengths (prolo_kb.terms.lengths_file)
 
 
 def document_fields(doc: Document, wordings: list[list[str]]) -> dict[str, Any]:
@@ -126,7 +125,7 @@ def write_index(
     manifest = _manifest_maker(analysis, tuple(pages), tuple(glossary), language, sources,
                                source_hash)
     return write_version(Path(target), analysis.rows(documents, progress), manifest,
-                         extra=lambda reader: {LENGTHS: lengths_file(reader)},
+                         extra=lambda reader: {LENGTHS_FILE: lengths_file(reader)},
                          procs=procs, lock_wait=lock_wait, on_wait=on_wait)
 
 

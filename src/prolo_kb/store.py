@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -173,7 +174,7 @@ def write_version(
             made = _write_version(new_dir, rows, manifest, extra, procs=procs)
             previous |= _swap_in(target, new_dir)
         except BaseException:
-            _remove(new_dir)
+            shutil.rmtree(new_dir, ignore_errors=True)
             raise
         _prune(versions, keep={new_dir.name, *previous})
         return made
@@ -207,12 +208,6 @@ def _write_version(new_dir: Path, rows: Iterable[dict[str, Any]],
         os.fsync(handle.fileno())
     os.replace(tmp, new_dir / MANIFEST)
     return made
-
-
-def _remove(path: Path) -> None:
-    import shutil  # only for writing: a search in a new process does not pay for it
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -274,7 +269,7 @@ def _prune(versions: Path, keep: set[str]) -> None:
     """
     for path in versions.iterdir():
         if path.is_dir() and path.name not in keep:
-            _remove(path)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def resolve(path: Path) -> Path:
