@@ -24,7 +24,6 @@ import pytest
 from kbfactory import SAMPLE_DOCS, faq, make_index
 from sphinx.testing.util import SphinxTestApp
 
-from prolo_kb import terms
 from prolo_kb.cli import main
 from prolo_kb.content import Document
 from prolo_kb.errors import IndexUnavailable
@@ -367,16 +366,13 @@ REBUILDS = 5
 
 
 @pytest.mark.parametrize("scoring", ["dictionaries", "numpy"])
-def test_eight_threads_search_through_five_rebuilds(tmp_path: Path, scoring: str,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eight_threads_search_through_five_rebuilds(tmp_path: Path, scoring: str) -> None:
     """Zero failed queries, and every answer is one whole index, old or new; with either
     way of scoring (numpy is what an index of many thousand entries uses)."""
-    if scoring == "numpy":
-        monkeypatch.setattr(terms, "DENSE_FROM", 1)
     sizes = {gen: 10 + 7 * gen for gen in range(REBUILDS + 1)}
     target = tmp_path / "index"
     write_index(target, generation(0, sizes[0]))
-    engine = SearchEngine(target)
+    engine = SearchEngine(target, dense_from=1 if scoring == "numpy" else None)
     done = threading.Event()
     failures: list[str] = []
     answers: list[tuple[int, int]] = []

@@ -11,7 +11,7 @@ from whoosh import scoring
 from whoosh.query import Term
 
 from prolo_kb import terms
-from prolo_kb.indexing import write_index
+from prolo_kb.indexing import memory_index, write_index
 from prolo_kb.lru import LRU
 from prolo_kb.search import SearchEngine
 from prolo_kb.snippets import Snippets
@@ -120,8 +120,9 @@ QUERIES = ["how often are the shots", "fever after injection", "sugar water", "t
            "generation case"]
 
 
-def answers(index: Path, **options: str) -> list[tuple[int, list[tuple[str, float, str]]]]:
-    engine = SearchEngine(index)
+def answers(index: Path, dense_from: int | None = None,
+            **options: str) -> list[tuple[int, list[tuple[str, float, str]]]]:
+    engine = SearchEngine(index, dense_from=dense_from)
     out = []
     for query in QUERIES:
         result = engine.search(query, limit=100, **options)
@@ -132,17 +133,17 @@ def answers(index: Path, **options: str) -> list[tuple[int, list[tuple[str, floa
 
 @pytest.mark.parametrize("options", [{}, {"topic": "protocol"}, {"audience": "patient"}])
 def test_numpy_scoring_of_a_large_index_gives_the_same_answers(
-        sample_index: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, str]) -> None:
+        sample_index: Path, options: dict[str, str]) -> None:
     small = answers(sample_index, **options)
     assert any(hits for _total, hits in small)
-    monkeypatch.setattr(terms, "DENSE_FROM", 1)  # the sample scored as a large index
-    explained = SearchEngine(sample_index).search("injections", explain=True).explain
+    # the sample scored as a large index
+    explained = SearchEngine(sample_index, dense_from=1).search("injections",
+                                                                explain=True).explain
     assert explained is not None and explained["scoring"] == "arrays"
-    assert answers(sample_index, **options) == small
+    assert answers(sample_index, dense_from=1, **options) == small
 
 
-def test_an_index_in_several_segments_scores_as_one(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_index_in_several_segments_scores_as_one(tmp_path: Path) -> None:
     # Whoosh gives each build process batches of 100 entries: 250 make several segments.
     # Fewer than 100 of them match the queries, so every match is compared.
     docs = [faq(f"case-{n}", f"Generation case {n}: how often are the injections?",
@@ -156,12 +157,44 @@ def test_an_index_in_several_segments_scores_as_one(tmp_path: Path,
     with open_index(several).index.reader() as reader:
         assert len(reader.leaf_readers()) > 1
 
-    def unordered(index: Path) -> list[tuple[int, list[tuple[str, float, str]]]]:
+    def unordered(index: Path, dense_from: int | None = None
+                  ) -> list[tuple[int, list[tuple[str, float, str]]]]:
         # Documents are numbered in another order across segments: equal scores may
         # come in another order, nothing else may differ.
-        return [(total, sorted(hits)) for total, hits in answers(index)]
+        return [(total, sorted(hits)) for total, hits in answers(index, dense_from)]
 
     want = unordered(one)
     assert unordered(several) == want
-    monkeypatch.setattr(terms, "DENSE_FROM", 1)
-    assert unordered(several) == want
+    assert unordered(several, dense_from=1) == want
+
+
+def test_a_long_running_process_scores_a_mid_sized_base_as_arrays(
+        sample_index: Path) -> None:
+    """warm_up (what `serve` calls) switches a base of WARM_DENSE_FROM entries or more to
+    arrays, which are faster there, and leaves a small one on dictionaries; the answers
+    stay the same either way."""
+    def scoring(engine: SearchEngine) -> str:
+        explained = engine.search("how often are the injections", explain=True).explain
+        assert explained is not None
+        return str(explained["scoring"])
+
+    small = SearchEngine(sample_index)
+    small.warm_up()
+    assert scoring(small) == "dictionaries"
+
+    docs = [faq(f"case-{n}", f"Case {n}: how often are the injections?",
+                f"Injections every {n % 7 + 2} weeks. Case {n}.")
+            for n in range(terms.WARM_DENSE_FROM)]
+    index = memory_index(docs, glossary=SAMPLE_GLOSSARY)
+    engine = SearchEngine(index)
+    assert scoring(engine) == "dictionaries"  # a one-off search: no numpy import
+    before = [(h.doc.id, round(h.score, 9)) for h in engine.search("injections weeks",
+                                                                   limit=50).hits]
+    engine.warm_up()
+    assert scoring(engine) == "arrays"
+    after = [(h.doc.id, round(h.score, 9)) for h in engine.search("injections weeks",
+                                                                  limit=50).hits]
+    assert after == before
+    fixed = SearchEngine(index, dense_from=terms.DENSE_FROM)
+    fixed.warm_up()
+    assert scoring(fixed) == "dictionaries"  # a choice given is kept

@@ -30,7 +30,7 @@ from .model import MODEL
 from .schema import analyze
 from .schema import words as words_of
 from .store import OpenIndex, open_index
-from .terms import LENGTHS_FILE, TermTable
+from .terms import DENSE_FROM, LENGTHS_FILE, TermTable
 
 CACHED_DOCUMENTS = 8192
 
@@ -80,25 +80,29 @@ class Stored(NamedTuple):
 class KBIndex:
     """One open index version, safe to share by threads."""
 
-    def __init__(self, opened: OpenIndex, glossary_words: frozenset[str]) -> None:
+    def __init__(self, opened: OpenIndex, glossary_words: frozenset[str], *,
+                 dense_from: int = DENSE_FROM) -> None:
         self.opened = opened
         self.path = opened.path
         self.glossary_words = glossary_words  # known words even where no entry uses them
         self._local = threading.local()
         with reading(opened.path):
-            self.terms = TermTable(self.reader(), opened.manifest.telling, _lengths(opened))
+            self.terms = TermTable(self.reader(), opened.manifest.telling, _lengths(opened),
+                                   dense_from=dense_from)
         self._filters: dict[str, frozenset[str]] = {}
         self._documents: LRU[int, Stored] = LRU(CACHED_DOCUMENTS)
 
     @classmethod
-    def open(cls, path: Path) -> KBIndex:
-        return cls.of(open_index(path))
+    def open(cls, path: Path, *, dense_from: int = DENSE_FROM) -> KBIndex:
+        return cls.of(open_index(path), dense_from=dense_from)
 
     @classmethod
-    def of(cls, opened: OpenIndex) -> KBIndex:
+    def of(cls, opened: OpenIndex, *, dense_from: int = DENSE_FROM) -> KBIndex:
+        """``dense_from``: from how many documents postings are kept as arrays
+        (:mod:`prolo_kb.terms`)."""
         glossary = opened.manifest.glossary
         words = frozenset(w for g in glossary for p in (g.term, *g.lay) for w in words_of(p))
-        return cls(opened, words)
+        return cls(opened, words, dense_from=dense_from)
 
     @property
     def topics(self) -> frozenset[str]:

@@ -6,10 +6,10 @@ what its other matched wordings score; a wording of several words needs them all
 Quoted phrases are required and add their own score. Any concept is enough to match (an
 OR, not Whoosh's default AND, which finds nothing for many natural questions).
 
-Two ways to compute the same thing: dictionaries for the knowledge base (no numpy
-import, so a search in a new process starts quickly) and whole-array numpy operations
-from :data:`prolo_kb.terms.DENSE_FROM` documents on, where looping over postings in
-Python would take hundreds of milliseconds.
+Two ways to compute the same thing, for the reason given in :mod:`prolo_kb.terms`:
+dictionaries for a small base or a one-off search (no numpy import, so a search in a new
+process starts quickly), whole-array numpy operations for a large base or a long-running
+process, where looping over postings in Python costs milliseconds a query.
 """
 
 from __future__ import annotations

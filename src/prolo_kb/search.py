@@ -51,6 +51,7 @@ from .signs import FeverReading, Found, Sign, SignDetector
 from .snippets import Snippets
 from .store import Manifest, OpenIndex, resolve
 from .synonyms import MAX_ALTERNATIVES, Synonyms
+from .terms import DENSE_FROM, WARM_DENSE_FROM
 
 __all__ = ["MAX_ALTERNATIVES", "MAX_LIMIT", "MAX_PHRASES", "MAX_QUERY_CHARS", "MAX_UNITS",
            "Hit", "SearchEngine", "SearchResult"]
@@ -92,19 +93,26 @@ class SearchEngine:
 
     Thread-safe: each thread gets its own Whoosh searcher for the current version.
     ``index`` is an index path, or an index already open (an in-memory one for tests:
-    :func:`prolo_kb.indexing.memory_index`), which is never reloaded.
+    :func:`prolo_kb.indexing.memory_index`), which is never reloaded. ``dense_from``
+    fixes from how many documents postings are scored as arrays; by default a one-off
+    search's choice, a long-running one's after :meth:`warm_up`.
     """
 
-    def __init__(self, index: Path | str | OpenIndex, model: RankingModel = MODEL) -> None:
+    def __init__(self, index: Path | str | OpenIndex, model: RankingModel = MODEL, *,
+                 dense_from: int | None = None) -> None:
         self.model = model
+        # From how many documents postings are scored as arrays (prolo_kb.terms): given,
+        # or chosen for a one-off search until warm_up says the process is long-running.
+        self._chosen = dense_from is not None
+        self._dense_from = DENSE_FROM if dense_from is None else dense_from
         if isinstance(index, OpenIndex):
             self.path = index.path
             self._fixed = True
-            self._state = _State(KBIndex.of(index))
+            self._state = _State(KBIndex.of(index, dense_from=self._dense_from))
         else:
             self.path = Path(index)
             self._fixed = False
-            self._state = _State(KBIndex.open(self.path))
+            self._state = _State(KBIndex.open(self.path, dense_from=self._dense_from))
         self._reload_lock = threading.Lock()
 
     @property
@@ -120,9 +128,15 @@ class SearchEngine:
         return self._state.index.audiences
 
     def warm_up(self) -> None:
-        """Do now what the first searches would otherwise pay for: load the English word
+        """Prepare a long-running process (``serve``) for many searches: keep postings as
+        arrays from a mid-sized base on (:mod:`prolo_kb.terms`), load the English word
         list (~0.1 s, needed for the first unknown word) and read the common postings.
-        For a long-running process (``serve``); a one-off CLI search skips it."""
+        A one-off CLI search skips it."""
+        if not self._chosen and self._dense_from != WARM_DENSE_FROM:
+            self._dense_from = WARM_DENSE_FROM
+            if self._state.index.terms.doc_count >= WARM_DENSE_FROM:
+                self._state = _State(KBIndex.of(self._state.index.opened,
+                                                dense_from=WARM_DENSE_FROM))
         dictionary.is_word("warm")
         self.search("how often are the injections")
 
@@ -134,7 +148,7 @@ class SearchEngine:
             if resolve(self.path) == self._state.index.path:
                 return False
             try:
-                self._state = _State(KBIndex.open(self.path))
+                self._state = _State(KBIndex.open(self.path, dense_from=self._dense_from))
             except IndexUnavailable:
                 return False  # a half-made or broken rebuild: go on serving the old one
             return True

@@ -43,10 +43,14 @@ POSTINGS_BUDGET = 1_000_000
 STATS_CACHE = 200_000
 
 
-# From this many documents, postings are numpy arrays and a query is scored with whole-
-# array operations (prolo_kb.matching); below it, dictionaries and no numpy import, so a
-# search in a new process starts quickly.
+# Two forms of the same postings, for a clear reason (measured, bench/scale.py): numpy
+# arrays scored with whole-array operations (prolo_kb.matching) are 2-5x faster from about
+# a thousand documents on, but importing numpy costs a new process ~70 ms. So a one-off
+# search (the CLI) uses dictionaries below DENSE_FROM documents and starts quickly, and a
+# long-running process (``SearchEngine.warm_up``: the web server) uses arrays from
+# WARM_DENSE_FROM documents, below which dictionaries are faster still.
 DENSE_FROM = 20_000
+WARM_DENSE_FROM = 500
 DENSE_BUDGET = 6_000_000  # (document, score) pairs as arrays: 16 bytes each, ~100 MB
 
 
@@ -77,13 +81,13 @@ class TermTable:
     """
 
     def __init__(self, reader: IndexReader, known: Mapping[str, float] | None = None,
-                 lengths: bytes | None = None) -> None:
+                 lengths: bytes | None = None, *, dense_from: int = DENSE_FROM) -> None:
         self.doc_count = reader.doc_count_all() or 1
         self._avg_length = {
             name: (reader.field_length(name) / self.doc_count) or 1.0 for name in FIELD_BOOSTS}
         self._freq: dict[tuple[str, str], int] = {}
         self._telling: dict[str, float] = dict(known or {})
-        self.dense = self.doc_count >= DENSE_FROM
+        self.dense = self.doc_count >= dense_from
         self._postings: LRU[str, Postings] = LRU(POSTINGS_BUDGET, _size)
         self._dense: LRU[str, DensePostings] = LRU(DENSE_BUDGET, _dense_size)
         # Each document's length in each field, read from Whoosh on first use.
@@ -172,7 +176,7 @@ class TermTable:
         return dict(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
 
     def dense_postings(self, reader: IndexReader, stem: str) -> DensePostings:
-        """:meth:`postings` as arrays (for an index of DENSE_FROM documents or more)."""
+        """:meth:`postings` as arrays (when the table is ``dense``)."""
         return self._dense.get(stem, lambda: self._read_dense(reader, stem))
 
     def _read_dense(self, reader: IndexReader, stem: str) -> DensePostings:

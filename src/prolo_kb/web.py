@@ -42,6 +42,7 @@ from starlette.routing import Route
 
 from .errors import IndexUnavailable, QueryError
 from .search import MAX_LIMIT, SearchEngine
+from .terms import WARM_DENSE_FROM
 from .web_files import SiteFiles, content_type, etag, not_found_page, not_modified
 from .web_guard import (
     EVENT_PATH,
@@ -105,7 +106,8 @@ class EngineHolder:
                 if self._error is not None and now < self._retry_at:
                     raise self._error
                 try:
-                    self._engine = SearchEngine(self.path)
+                    # a long-running process: arrays from a mid-sized base (prolo_kb.terms)
+                    self._engine = SearchEngine(self.path, dense_from=WARM_DENSE_FROM)
                 except IndexUnavailable as exc:
                     self._error, self._retry_at = exc, now + INDEX_RETRY_SECONDS
                     raise
