@@ -33,6 +33,9 @@ kb_audiences = ["patient", "staff", "physician"]
 kb_glossary = "_data/glossary.yaml"
 # How staff and patients talk, read by the search (via the index): staff shorthand, the
 # context words that make a warning sign negated, past or hypothetical, clinicians' words.
+# What the knowledge base is about: a question naming it (or its lay words in the glossary,
+# "prolo", "sugar shots") is answered from the base, never called "not covered".
+kb_subject = "prolotherapy"
 kb_language = {
     "shorthand": "_data/shorthand.yaml",
     "context": "_data/context.yaml",

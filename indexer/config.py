@@ -27,6 +27,9 @@ VALUES = (
           "YAML file (relative to the source dir) of glossary terms and their lay words"),
     Value("kb_language", {}, "env", (dict,),
           "the language data files: shorthand, context (of warning signs), clinical words"),
+    Value("kb_subject", "", "env", (str,),
+          "the word for what the knowledge base is about ('prolotherapy'): a question "
+          "naming it, however typed, is never 'not covered'"),
     Value("kb_figures", "_data/figures.yaml", "env", (str,),
           "YAML file of the figures' numbers and words"),
     Value("kb_references_doc", "references", "env", (str,),

@@ -121,7 +121,8 @@ def load_language(srcdir: Path, files: dict[str, str]) -> Language:
 def language_of(app: Sphinx) -> Language:
     """The build's language data; an empty one (and a warning) if a file is broken."""
     try:
-        return load_language(Path(app.srcdir), dict(app.config.kb_language))
+        language = load_language(Path(app.srcdir), dict(app.config.kb_language))
+        return language._replace(subject=" ".join(app.config.kb_subject.split()))
     except LanguageError as exc:
         logger.warning(str(exc), type="kb", subtype="language")
         return Language()

@@ -76,6 +76,24 @@ def test_in_scope_questions_are_covered(engine: SearchEngine, query: str) -> Non
     assert not engine.search(query).not_covered
 
 
+@pytest.mark.parametrize(("naming", "other"), [
+    ("do you guys do prolo here in spanish", "do you guys do acupuncture here in spanish"),
+    ("can my greyhound get sugar shots", "can my greyhound get flu shots"),
+    ("prolotheraphy for my greyhound", "acupuncture for my greyhound"),
+])
+def test_a_question_naming_the_subject_is_never_not_covered(engine: SearchEngine, naming: str,
+                                                           other: str) -> None:
+    """Prolotherapy however typed (its name, a lay word, a typo) makes the question one
+    about it, even among words the base lacks; the same question about something else is
+    still flagged, so it is the subject that decides."""
+    named = engine.search(naming, explain=True)
+    assert named.explain is not None and named.explain["names_subject"] is True
+    assert named.explain["covered"] < 0.4 and not named.not_covered
+    unnamed = engine.search(other, explain=True)
+    assert unnamed.explain is not None and unnamed.explain["names_subject"] is False
+    assert unnamed.not_covered
+
+
 def test_a_reported_sign_is_never_not_covered(engine: SearchEngine) -> None:
     result = engine.search("my toddler is fine but my lips are swelling since the shot")
     assert result.urgency == "emergency" and not result.not_covered

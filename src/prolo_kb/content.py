@@ -148,7 +148,8 @@ class Language(NamedTuple):
     ``context``: ConText trigger phrases by category ("negated", "historical",
     "hypothetical") and direction ("before" a sign, "after" it);
     ``terminators``: words that end a trigger's scope;
-    ``clinical``: words that mark a query as a clinician's.
+    ``clinical``: words that mark a query as a clinician's;
+    ``subject``: what the knowledge base is about ("prolotherapy"; ``kb_subject``).
     """
 
     shorthand: Mapping[str, str] = MappingProxyType({})
@@ -157,6 +158,7 @@ class Language(NamedTuple):
     clinical: tuple[str, ...] = ()
     # (entry id, °F, °C): a temperature at or above these is that entry's fever sign
     fever_reading: tuple[str, float, float] | None = None
+    subject: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +168,7 @@ class Language(NamedTuple):
             "terminators": list(self.terminators),
             "clinical": list(self.clinical),
             "fever_reading": list(self.fever_reading) if self.fever_reading else None,
+            "subject": self.subject,
         }
 
     @classmethod
@@ -180,4 +183,5 @@ class Language(NamedTuple):
             fever_reading=(None if not data.get("fever_reading") else (
                 str(data["fever_reading"][0]), float(data["fever_reading"][1]),
                 float(data["fever_reading"][2]))),
+            subject=str(data.get("subject", "")),
         )

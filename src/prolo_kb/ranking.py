@@ -61,6 +61,7 @@ class Plan(NamedTuple):
     clinical: bool  # written in clinicians' words
     unasserted: frozenset[str]  # escalation entries whose signs are only mentioned
     reported: frozenset[str]  # escalation entries whose signs the caller reports
+    subject: bool = False  # names what the base is about ("prolo"): never "not covered"
 
 
 def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...]) -> float:

@@ -82,6 +82,7 @@ class _State:
             language.context, language.terminators, fever)
         self.urgency = manifest.urgency
         self.clinical = manifest.clinical
+        self.subject = tuple(analyze(language.subject))  # () when the build named none
         self.pages = {p.docname: p for p in manifest.pages}
         self.snippets = Snippets()
         # each document's wordings as coverage sees them, worked out once
@@ -203,7 +204,9 @@ class _Search:
             total += added
         urgency = next((level for level in URGENCY_ORDER
                         if any(self.state.urgency.get(d) == level for d in reported)), None)
-        not_covered = not reported and covered < self.model.not_covered_below
+        # A question naming what the base is about asks about it, whatever else it holds.
+        not_covered = (not reported and not plan.subject
+                       and covered < self.model.not_covered_below)
         if self.explain is not None:
             self.explain.update({
                 "searched": searched, "corrections": changes, "shorthand": shorthand,
@@ -211,6 +214,7 @@ class _Search:
                 "signs": [{"entry": f.sign.doc_id, "sign": f.sign.phrase, "words": f.words,
                            "context": f.context, "trigger": f.trigger} for f in found],
                 "unknown_words": unknown, "covered": round(covered, 4),
+                "names_subject": plan.subject,
                 "scoring": "arrays" if self.table.dense else "dictionaries",
                 "not_covered_below": self.model.not_covered_below})
         return SearchResult(
@@ -232,8 +236,8 @@ class _Search:
         table, reader = self.table, self.reader
         # Signs the caller says are absent ("no fever") are not what the question is about.
         stems = [s for s in analyze(loose) if s not in absent] or analyze(loose)
-        units = [informative(table, reader, unit, self.model)
-                 for unit in self.state.synonyms.units(stems)[:MAX_UNITS]]
+        grouped = self.state.synonyms.units(stems)[:MAX_UNITS]
+        units = [informative(table, reader, unit, self.model) for unit in grouped]
         known_units = [u for u in units if any(table.fields_with(reader, s)
                                                for alt in u for s in alt)]
         unknown = [" ".join(u[0]) for u in units if u not in known_units
@@ -249,6 +253,8 @@ class _Search:
             clinical=any(c and set(c) <= stem_set for c in self.state.clinical),
             unasserted=frozenset(f.sign.doc_id for f in found) - asserted,
             reported=frozenset(asserted),
+            subject=bool(self.state.subject) and any(
+                alt == self.state.subject for unit in grouped for alt in unit),
         )
         if self.explain is not None:
             self.explain["concepts"] = [
