@@ -40,6 +40,26 @@ def test_misspellings_of_the_bases_words_are_still_fixed(engine: SearchEngine, t
     assert corrected is not None and meant in corrected
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("what are the side affects", "what are the side effects"),  # a real word, wrong here
+    ("do sugar shoots work", "do sugar shots work"),
+    ("should i get xrays first", "should i get x-rays first"),  # a term run together
+])
+def test_glossary_terms_fix_real_words_and_run_together_terms(engine: SearchEngine,
+                                                              typed: str, meant: str) -> None:
+    assert engine.search(typed).corrected == meant
+
+
+@pytest.mark.parametrize("typed", [
+    "is a hot back normal after the shot",  # "hot pack" is a term, but back is commoner
+    "how long after knee replacements",  # another form of the term's word
+    "does it heal pain",  # "heel pain" is a term; heal is the commoner word
+])
+def test_a_real_word_near_a_term_is_kept_when_it_reads_as_itself(engine: SearchEngine,
+                                                                  typed: str) -> None:
+    assert engine.search(typed).corrected is None
+
+
 def test_shorthand_is_spelt_out_never_corrected(engine: SearchEngine) -> None:
     result = engine.search("pt c/o sob s/p inj", explain=True)
     assert result.corrected is None

@@ -5,19 +5,25 @@
   the staff-shorthand list (docs/_data/shorthand.yaml).
 - :class:`Speller`: a word the knowledge base has never seen is corrected to the nearest
   word it knows, unless it is a real English word ("till", "wife", "ever") or staff
-  shorthand: only misspellings are corrected ("prolotheraphy", "sweling").
+  shorthand: only misspellings are corrected ("prolotheraphy", "sweling"). Two fixes use
+  the glossary's two-word terms: one written as a single word is split ("xrays" ->
+  "x-rays"), and a real word one edit from its partner's usual neighbour is the
+  misspelling it looks like there ("side affects" -> "side effects").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from itertools import pairwise
+
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from . import dictionary
 from .errors import QueryError
 from .lru import LRU
-from .schema import STOP_WORDS
+from .schema import STOP_WORDS, analyze
 
 MAX_QUERY_CHARS = 1000
 CORRECTION_CACHE = 4096
@@ -26,6 +32,9 @@ WORD = re.compile(r"\w+")
 # A shorthand is a whitespace-separated token, perhaps with a slash ("f/u", "c/o") and
 # trailing punctuation.
 _TOKEN = re.compile(r"[^\s]+")
+_JOINERS = re.compile(r"[\s-]+")
+MIN_PAIRED = 4  # a word shorter than this is never taken for its neighbour's partner
+MIN_JOINED = 5  # nor a run-together term this short
 
 
 def clean_query(raw: str) -> str:
@@ -64,14 +73,29 @@ class Speller:
 
     ``known(word)``: whether the index knows the word (in any form);
     ``nearest(word)``: the closest known word, or None. Both come from the index adapter.
+    ``phrases``: the glossary's terms and lay words; those of two words are used.
     """
 
     def __init__(self, known: Callable[[str], bool], nearest: Callable[[str], str | None],
-                 keep: Collection[str] = ()) -> None:
+                 keep: Collection[str] = (), phrases: Iterable[str] = ()) -> None:
         self._known = known
         self._nearest = nearest
         self._keep = frozenset(w.lower() for w in keep)
         self._cache: LRU[str, str | None] = LRU(CORRECTION_CACHE)
+        self._pairs: set[tuple[str, str]] = set()
+        self._joined: dict[str, str] = {}  # "xrays" -> "x-rays"
+        for phrase in phrases:
+            words = [w for w in _JOINERS.split(phrase.lower()) if w]
+            if len(words) == 2 and all(w.isalpha() for w in words):
+                self._pairs.add((words[0], words[1]))
+                joined = "".join(words)
+                if len(joined) >= MIN_JOINED:
+                    self._joined.setdefault(joined, " ".join(phrase.lower().split()))
+        self._after: dict[str, set[str]] = {}  # first word -> the words that follow it
+        self._before: dict[str, set[str]] = {}
+        for first, second in self._pairs:
+            self._after.setdefault(first, set()).add(second)
+            self._before.setdefault(second, set()).add(first)
 
     def correct(self, text: str) -> tuple[str, dict[str, str]]:
         """``text`` with misspellings fixed, and what was changed (typed -> used)."""
@@ -85,12 +109,35 @@ class Speller:
             changes[word] = best
             return best
 
-        return WORD.sub(fix, text), changes
+        return self._in_pairs(WORD.sub(fix, text), changes), changes
+
+    def _in_pairs(self, text: str, changes: dict[str, str]) -> str:
+        """Real words fixed where a glossary term says what they must be: the word one
+        edit from the usual partner of its neighbour ("side affects", "sugar shoots")."""
+        if not self._pairs:
+            return text
+        found = list(WORD.finditer(text))
+        replace: dict[int, str] = {}
+        for left, right in pairwise(found):
+            a, b = left.group(0).lower(), right.group(0).lower()
+            if (a, b) in self._pairs or text[left.end():right.start()].strip():
+                continue  # already a term, or not neighbours (a comma between them)
+            if (fixed := _partner(b, self._after.get(a, ()))) is not None:
+                replace[right.start()] = fixed
+                changes[right.group(0)] = fixed
+            elif (fixed := _partner(a, self._before.get(b, ()))) is not None:
+                replace[left.start()] = fixed
+                changes[left.group(0)] = fixed
+        if not replace:
+            return text
+        return WORD.sub(lambda m: replace.get(m.start(), m.group(0)), text)
 
     def _suggest(self, word: str) -> str | None:
         if (word in STOP_WORDS or len(word) < 4 or not word.isalpha() or word in self._keep
                 or self._known(word)):
             return None
+        if word in self._joined:  # a term run together: the same words, not a correction
+            return self._joined[word]
         # A real word is never corrected. Once the word list is loaded (a server loads it
         # at start) it is the quicker question; before that, the nearest known word is
         # asked first: most unknown words have none, and then the list is never loaded.
@@ -100,3 +147,16 @@ class Speller:
         if nearest is None or dictionary.is_word(word):
             return None
         return nearest
+
+
+def _partner(word: str, partners: Iterable[str]) -> str | None:
+    """The one partner ``word`` is an edit away from, if ``word`` reads as its misspelling
+    there: not another form of it ("replacements"), and not the commoner word of the two
+    in English ("hot back" is not "hot pack"; "side affects" is "side effects")."""
+    if len(word) < MIN_PAIRED or word in STOP_WORDS:
+        return None
+    near = [p for p in partners
+            if len(p) >= MIN_PAIRED and p != word and damerau_levenshtein(word, p, 2) == 1]
+    if len(near) != 1 or analyze(near[0]) == analyze(word):
+        return None
+    return near[0] if dictionary.frequency(near[0]) >= dictionary.frequency(word) else None

@@ -74,7 +74,8 @@ class _State:
         language = manifest.language
         self.synonyms = Synonyms(manifest.synonyms)
         self.shorthand = language.shorthand
-        self.speller = Speller(self.index.known, self.index.nearest, keep=language.shorthand)
+        self.speller = Speller(self.index.known, self.index.nearest, keep=language.shorthand,
+                               phrases=(p for g in manifest.glossary for p in (g.term, *g.lay)))
         fever = (FeverReading(*language.fever_reading)
                  if language.fever_reading else None)
         self.detector = SignDetector(
