@@ -18,16 +18,13 @@ from kbfactory import SAMPLE_DOCS, make_index
 
 from prolo_kb.scrub import (
     MASK,
-    IndexVocabulary,
-    Vocabulary,
     is_identifier,
-    kb_vocabulary,
     mask_addresses_and_dates,
-    name_words,
     possessive_owner,
     reduce_query,
     tokens,
 )
+from prolo_kb.scrub_words import IndexVocabulary, Vocabulary, kb_vocabulary, name_words
 from prolo_kb.search import SearchEngine
 
 

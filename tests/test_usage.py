@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from prolo_kb import usage
-from prolo_kb.scrub import MASK, Vocabulary
+from prolo_kb.scrub import MASK
+from prolo_kb.scrub_words import Vocabulary
 from prolo_kb.usage import EventError, Recorder, connect, parse_event, purge
 
 VOCAB = Vocabulary(frozenset({"fever", "after", "shot", "knee", "says", "hurts", "the"}),

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .scrub import MASK, Vocabulary, reduce_query
+from .scrub import MASK, reduce_query
+from .scrub_words import Vocabulary
 
 ENV_USAGE_DB = "PROLO_KB_USAGE_DB"
 SCHEMA_VERSION = 1

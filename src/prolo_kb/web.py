@@ -270,7 +270,7 @@ def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False
     with ``usage_db``, searches and answer events are recorded there (prolo_kb.usage)."""
     recorder = None
     if usage_db:
-        from .scrub import IndexVocabulary
+        from .scrub_words import IndexVocabulary
         from .usage import Recorder
 
         recorder = Recorder(usage_db, IndexVocabulary(index))
