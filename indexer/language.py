@@ -24,7 +24,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from prolo_kb.content import Language
+from prolo_kb.content import Language, ShorthandContext
 from prolo_kb.signs import sign_words
 
 from .datafile import DataFileError, read_yaml
@@ -53,11 +53,17 @@ def _phrases(path: Path, what: str, value: Any) -> tuple[str, ...]:
     return tuple(" ".join(p.lower().split()) for p in value)
 
 
-def load_shorthand(path: Path) -> dict[str, str]:
+Shorthand = tuple[dict[str, str], dict[str, ShorthandContext]]
+
+
+def load_shorthand(path: Path) -> Shorthand:
+    """Each shorthand's meaning, and the other meaning some have next to certain words
+    (``in_context``: ``means``, ``following`` and/or ``followed_by`` lists)."""
     raw = _read(path) or []
     if not isinstance(raw, list):
         raise LanguageError(f"{path}: shorthand must be a list of {{short, means}}")
     out: dict[str, str] = {}
+    contexts: dict[str, ShorthandContext] = {}
     for n, item in enumerate(raw, start=1):
         if not (isinstance(item, dict) and isinstance(item.get("short"), str)
                 and isinstance(item.get("means"), str) and item["means"].strip()):
@@ -66,7 +72,21 @@ def load_shorthand(path: Path) -> dict[str, str]:
         if short in out:
             raise LanguageError(f"{path}: shorthand {short!r} appears twice")
         out[short] = " ".join(item["means"].split())
-    return out
+        if "in_context" in item:
+            contexts[short] = _shorthand_context(path, short, item["in_context"])
+    return out, contexts
+
+
+def _shorthand_context(path: Path, short: str, raw: Any) -> ShorthandContext:
+    where = f"{path}: in_context of {short!r}"
+    if not (isinstance(raw, dict) and isinstance(raw.get("means"), str)
+            and raw["means"].strip() and set(raw) <= {"means", "following", "followed_by"}
+            and ({"following", "followed_by"} & set(raw))):
+        raise LanguageError(f"{where} needs 'means' and 'following' and/or 'followed_by'")
+    return ShorthandContext(" ".join(raw["means"].split()),
+                            _phrases(path, f"{short}.following", raw.get("following", [])),
+                            _phrases(path, f"{short}.followed_by",
+                                     raw.get("followed_by", [])))
 
 
 Context = tuple[dict[str, dict[str, tuple[str, ...]]], tuple[str, ...],
@@ -107,15 +127,16 @@ def load_language(srcdir: Path, files: dict[str, str]) -> Language:
     terminators: tuple[str, ...] = ()
     clinical: tuple[str, ...] = ()
     fever = None
+    contexts: dict[str, ShorthandContext] = {}
     if files.get("shorthand"):
-        shorthand = load_shorthand(srcdir / files["shorthand"])
+        shorthand, contexts = load_shorthand(srcdir / files["shorthand"])
     if files.get("context"):
         context, terminators, fever = load_context(srcdir / files["context"])
     if files.get("clinical"):
         path = srcdir / files["clinical"]
         clinical = _phrases(path, "clinical words", _read(path) or [])
     return Language(shorthand=shorthand, context=context, terminators=terminators,
-                    clinical=clinical, fever_reading=fever)
+                    clinical=clinical, fever_reading=fever, shorthand_context=contexts)
 
 
 def language_of(app: Sphinx) -> Language:

@@ -141,10 +141,20 @@ class GlossaryTerm(NamedTuple):
         )
 
 
+class ShorthandContext(NamedTuple):
+    """Another meaning of a shorthand next to certain words: "pt" is "patient", but
+    "physical therapy" after "going to" or before "exercises"."""
+
+    means: str
+    following: tuple[str, ...] = ()  # the word before the shorthand
+    followed_by: tuple[str, ...] = ()  # the word after it
+
+
 class Language(NamedTuple):
     """How staff and patients talk, as data from docs/_data (read by the search).
 
     ``shorthand``: staff abbreviations and what they stand for ("pt" -> "patient");
+    ``shorthand_context``: another meaning some have next to certain words;
     ``context``: ConText trigger phrases by category ("negated", "historical",
     "hypothetical") and direction ("before" a sign, "after" it);
     ``terminators``: words that end a trigger's scope;
@@ -159,6 +169,7 @@ class Language(NamedTuple):
     # (entry id, °F, °C): a temperature at or above these is that entry's fever sign
     fever_reading: tuple[str, float, float] | None = None
     subject: str = ""
+    shorthand_context: Mapping[str, ShorthandContext] = MappingProxyType({})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,6 +180,8 @@ class Language(NamedTuple):
             "clinical": list(self.clinical),
             "fever_reading": list(self.fever_reading) if self.fever_reading else None,
             "subject": self.subject,
+            "shorthand_context": {short: [c.means, list(c.following), list(c.followed_by)]
+                                  for short, c in self.shorthand_context.items()},
         }
 
     @classmethod
@@ -184,4 +197,9 @@ class Language(NamedTuple):
                 str(data["fever_reading"][0]), float(data["fever_reading"][1]),
                 float(data["fever_reading"][2]))),
             subject=str(data.get("subject", "")),
+            shorthand_context={
+                str(short): ShorthandContext(str(means), tuple(map(str, following)),
+                                             tuple(map(str, followed_by)))
+                for short, (means, following, followed_by)
+                in data.get("shorthand_context", {}).items()},
         )

@@ -21,6 +21,7 @@ from itertools import pairwise
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from . import dictionary
+from .content import ShorthandContext
 from .errors import QueryError
 from .lru import LRU
 from .schema import STOP_WORDS, analyze
@@ -49,23 +50,38 @@ def clean_query(raw: str) -> str:
     return " ".join(text.split())
 
 
-def expand_shorthand(text: str, shorthand: Mapping[str, str]) -> tuple[str, list[str]]:
-    """``text`` with each shorthand token replaced by what it means, and the shorthands
-    that were expanded."""
+def expand_shorthand(text: str, shorthand: Mapping[str, str],
+                     contexts: Mapping[str, ShorthandContext] | None = None
+                     ) -> tuple[str, list[str]]:
+    """``text`` with each shorthand token replaced by what it means (its other meaning
+    next to the words ``contexts`` name), and the shorthands that were expanded."""
     if not shorthand:
         return text, []
     used: list[str] = []
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
+    tokens = _TOKEN.findall(text)
+    out = []
+    for n, token in enumerate(tokens):
         core = token.rstrip(".,;:?!")
         meaning = shorthand.get(core.lower())
         if meaning is None:
-            return token
+            out.append(token)
+            continue
+        other = (contexts or {}).get(core.lower())
+        if other is not None and _in_context(other, tokens, n):
+            meaning = other.means
         used.append(core)
-        return meaning + token[len(core):]
+        out.append(meaning + token[len(core):])
+    return " ".join(out), used
 
-    return _TOKEN.sub(replace, text), used
+
+def _in_context(other: ShorthandContext, tokens: list[str], n: int) -> bool:
+    """Whether the words around ``tokens[n]`` give it its other meaning; a punctuation
+    mark between them ("to, pt") ends the context."""
+    before = tokens[n - 1] if n else ""
+    if before[-1:].isalnum() and before.lower() in other.following:
+        return True
+    after = tokens[n + 1].rstrip(".,;:?!").lower() if n + 1 < len(tokens) else ""
+    return tokens[n][-1:].isalnum() and after in other.followed_by
 
 
 class Speller:

@@ -74,6 +74,7 @@ class _State:
         language = manifest.language
         self.synonyms = Synonyms(manifest.synonyms)
         self.shorthand = language.shorthand
+        self.shorthand_context = language.shorthand_context
         self.speller = Speller(self.index.known, self.index.nearest, keep=language.shorthand,
                                phrases=(p for g in manifest.glossary for p in (g.term, *g.lay)))
         fever = (FeverReading(*language.fever_reading)
@@ -189,7 +190,8 @@ class _Search:
     def run(self, original: str, text: str, limit: int, topic: str | None,
             audience: str | None) -> SearchResult:
         corrected, changes = self.state.speller.correct(text)
-        searched, shorthand = expand_shorthand(corrected, self.state.shorthand)
+        searched, shorthand = expand_shorthand(corrected, self.state.shorthand,
+                                               self.state.shorthand_context)
         found, absent = self.state.detector.detect(searched)
         phrases = [tuple(analyze(p)) for p in _QUOTED.findall(searched)][:MAX_PHRASES]
         phrases = [p for p in phrases if p]

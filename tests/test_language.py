@@ -1,0 +1,64 @@
+"""Staff shorthand as data: read and checked at build time (indexer.language), spelt out
+in context at search time (prolo_kb.query.expand_shorthand)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.language import LanguageError, load_shorthand
+from prolo_kb.content import Language, ShorthandContext
+from prolo_kb.query import expand_shorthand
+
+PT = ShorthandContext("physical therapy", following=("to", "doing"),
+                      followed_by=("exercises",))
+SHORTHAND = {"pt": "patient", "c/o": "complains of"}
+CONTEXTS = {"pt": PT}
+
+
+@pytest.mark.parametrize(("typed", "searched"), [
+    ("pt c/o knee pain", "patient complains of knee pain"),
+    ("why not just go to pt", "why not just go to physical therapy"),
+    ("Pt doing PT twice a week", "patient doing physical therapy twice a week"),
+    ("can she do pt exercises?", "can she do physical therapy exercises?"),
+    ("went to pt.", "went to physical therapy."),
+    ("talked to, pt says no", "talked to, patient says no"),  # the comma ends the context
+    ("pt, exercises", "patient, exercises"),
+])
+def test_a_shorthand_means_its_other_meaning_only_next_to_its_words(typed: str,
+                                                                   searched: str) -> None:
+    out, used = expand_shorthand(typed, SHORTHAND, CONTEXTS)
+    assert out == searched
+    typed_shorthand = [t.lower().rstrip(".,?") for t in typed.split()]
+    assert [u.lower() for u in used] == [t for t in typed_shorthand if t in SHORTHAND]
+
+
+def test_contexts_travel_through_the_manifest() -> None:
+    language = Language(shorthand=SHORTHAND, shorthand_context=CONTEXTS)
+    assert Language.from_dict(language.to_dict()).shorthand_context == CONTEXTS
+
+
+def test_the_shorthand_file_reads_in_context(tmp_path: Path) -> None:
+    path = tmp_path / "shorthand.yaml"
+    path.write_text("- short: PT\n  means: patient\n  in_context:\n"
+                    "    means: physical  therapy\n    following: [To, doing]\n"
+                    "- short: hx\n  means: history\n", encoding="utf-8")
+    shorthand, contexts = load_shorthand(path)
+    assert shorthand == {"pt": "patient", "hx": "history"}
+    assert contexts == {"pt": ShorthandContext("physical therapy", ("to", "doing"), ())}
+
+
+@pytest.mark.parametrize("in_context", [
+    "physical therapy",  # not a mapping
+    "{means: physical therapy}",  # no words to be next to
+    "{following: [to]}",  # no meaning
+    "{means: physical therapy, following: [to], near: [x]}",  # an unknown key
+    "{means: physical therapy, following: to}",  # not a list
+])
+def test_a_malformed_context_is_a_located_error(tmp_path: Path, in_context: str) -> None:
+    path = tmp_path / "shorthand.yaml"
+    path.write_text(f"- short: pt\n  means: patient\n  in_context: {in_context}\n",
+                    encoding="utf-8")
+    with pytest.raises(LanguageError, match=r"shorthand\.yaml.*pt"):
+        load_shorthand(path)
