@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from prolo_kb import usage
+from prolo_kb.recorder import Recorder
 from prolo_kb.scrub import MASK
 from prolo_kb.scrub_words import Vocabulary
-from prolo_kb.usage import EventError, Recorder, connect, parse_event, purge
+from prolo_kb.usage import EventError, connect, parse_event, purge
 
 VOCAB = Vocabulary(frozenset({"fever", "after", "shot", "knee", "says", "hurts", "the"}),
                    ids=frozenset({"fever-after-injection", "knee-pain"}))
@@ -197,7 +198,7 @@ def test_a_locked_file_is_written_once_the_lock_goes(
         tmp_path: Path, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(usage, "BUSY_TIMEOUT_SECONDS", 0.05)
-    monkeypatch.setattr(usage, "LOG_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr("prolo_kb.recorder.LOG_EVERY_SECONDS", 0.0)
     db = tmp_path / "usage.db"
     connect(db).close()
     holder = sqlite3.connect(db, isolation_level=None)

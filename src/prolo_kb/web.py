@@ -55,7 +55,7 @@ from .web_guard import (
 )
 
 if TYPE_CHECKING:
-    from .usage import Recorder
+    from .recorder import Recorder
 
 
 logger = logging.getLogger("prolo_kb.web")
@@ -270,8 +270,8 @@ def create_app(index: Path | str, site: Path | str, *, log_queries: bool = False
     with ``usage_db``, searches and answer events are recorded there (prolo_kb.usage)."""
     recorder = None
     if usage_db:
+        from .recorder import Recorder
         from .scrub_words import IndexVocabulary
-        from .usage import Recorder
 
         recorder = Recorder(usage_db, IndexVocabulary(index))
     kb = KB(Path(index), Path(site), recorder)
