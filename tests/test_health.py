@@ -15,8 +15,8 @@ import pytest
 
 from prolo_kb.cli import main
 from prolo_kb.content import Document, PageMeta
-from prolo_kb.health import assess, report_json, run_check
-from prolo_kb.health_text import format_report, table
+from prolo_kb.health import assess, run_check
+from prolo_kb.health_text import format_report, report_json, table
 from prolo_kb.indexing import write_index
 from prolo_kb.store import iter_documents, open_index
 

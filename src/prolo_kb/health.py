@@ -2,8 +2,8 @@
 
 ``prolo-kb check`` reads the built index and its manifest (never the Sphinx sources), so
 it runs wherever the runtime is installed. :func:`assess` computes the report as data;
-:func:`report_json` and :func:`prolo_kb.health_text.format_report` only present it;
-:func:`run_check` is the command's body.
+:func:`prolo_kb.health_text.report_json` and :func:`prolo_kb.health_text.format_report`
+only present it; :func:`run_check` is the command's body.
 
 Publication is blocked by the same rules the docs build enforces:
 
@@ -259,44 +259,6 @@ def assess(
     )
 
 
-# --- JSON -------------------------------------------------------------------------------
-
-def _entry(doc: Document) -> dict[str, Any]:
-    return {"id": doc.id, "title": doc.title, "topic": doc.topic,
-            "audience": list(doc.audience), "status": doc.status,
-            "source_file": doc.source_file, "url": doc.url}
-
-
-def report_json(report: HealthReport) -> dict[str, Any]:
-    """The report as one JSON-ready object, for tools."""
-    return {
-        "index": report.index,
-        "built_at": report.built_at,
-        "today": report.today.isoformat(),
-        "soon_days": report.soon_days,
-        "max_grade": report.max_grade,
-        "ok": report.ok,
-        "blocking": [p.to_dict() for p in report.problems],
-        "reviews": {
-            "pages": report.pages,
-            "overdue": [r.to_dict() for r in report.overdue],
-            "undated": [r.to_dict() for r in report.undated],
-            "due_soon": [r.to_dict() for r in report.due_soon],
-            "next_due": ({"date": report.next_due[0].page.next_review,
-                          "pages": [r.page.docname for r in report.next_due]}
-                         if report.next_due else None),
-        },
-        "policy_pending": [_entry(d) for d in report.policy_pending],
-        "reading_grades": [g.to_dict() for g in report.grades],
-        "without_sources": [{**_entry(d), "blocking": d.status == "approved"}
-                            for d in report.without_sources],
-        "escalations": [{**_entry(d), "signs": list(d.signs)} for d in report.escalations],
-        "counts": {"by_topic": report.by_topic, "by_audience": report.by_audience},
-        "placeholders": (None if report.placeholders is None
-                         else [p.to_dict() for p in report.placeholders]),
-    }
-
-
 def run_check(
     index_path: Path,
     *,
@@ -330,6 +292,8 @@ def run_check(
         from .gaps import gaps
 
         usage = gaps(usage_dbs, today=today)
+    from .health_text import format_report, report_json  # the layouts (they import this)
+
     stream = out or sys.stdout
     if as_json:
         data = report_json(report)
@@ -338,8 +302,6 @@ def run_check(
         stream.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     else:
         width = shutil.get_terminal_size((100, 24)).columns
-        from .health_text import format_report  # the text layout, only when printed
-
         stream.write(format_report(report, width=min(width, 140)) + "\n")
         if usage is not None:
             from .gaps import summary_lines

@@ -1,5 +1,6 @@
-"""``prolo-kb check`` as plain text: the content health report (:mod:`prolo_kb.health`)
-laid out in terminal-width tables, what blocks publication first."""
+"""The content health report's layouts (:mod:`prolo_kb.health` computes it): terminal
+and JSON. ``prolo-kb check`` prints it as plain text in terminal-width tables, what blocks
+publication first, or with ``--json`` as one JSON object for tools."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from itertools import zip_longest
 from typing import Any
 
+from .content import Document
 from .health import HealthReport, Review, plural
 
 Row = Sequence[str]
@@ -199,4 +201,39 @@ def format_report(report: HealthReport, *, width: int = 100) -> str:
     return "\n".join(out)
 
 
-# --- The command ------------------------------------------------------------------------
+# --- JSON -------------------------------------------------------------------------------
+
+def _entry(doc: Document) -> dict[str, Any]:
+    return {"id": doc.id, "title": doc.title, "topic": doc.topic,
+            "audience": list(doc.audience), "status": doc.status,
+            "source_file": doc.source_file, "url": doc.url}
+
+
+def report_json(report: HealthReport) -> dict[str, Any]:
+    """The report as one JSON-ready object, for tools."""
+    return {
+        "index": report.index,
+        "built_at": report.built_at,
+        "today": report.today.isoformat(),
+        "soon_days": report.soon_days,
+        "max_grade": report.max_grade,
+        "ok": report.ok,
+        "blocking": [p.to_dict() for p in report.problems],
+        "reviews": {
+            "pages": report.pages,
+            "overdue": [r.to_dict() for r in report.overdue],
+            "undated": [r.to_dict() for r in report.undated],
+            "due_soon": [r.to_dict() for r in report.due_soon],
+            "next_due": ({"date": report.next_due[0].page.next_review,
+                          "pages": [r.page.docname for r in report.next_due]}
+                         if report.next_due else None),
+        },
+        "policy_pending": [_entry(d) for d in report.policy_pending],
+        "reading_grades": [g.to_dict() for g in report.grades],
+        "without_sources": [{**_entry(d), "blocking": d.status == "approved"}
+                            for d in report.without_sources],
+        "escalations": [{**_entry(d), "signs": list(d.signs)} for d in report.escalations],
+        "counts": {"by_topic": report.by_topic, "by_audience": report.by_audience},
+        "placeholders": (None if report.placeholders is None
+                         else [p.to_dict() for p in report.placeholders]),
+    }
