@@ -428,13 +428,22 @@ def test_serve_refuses_a_missing_site(tmp_path: Path, index: Path) -> None:
         web_server.serve(index=index, site=tmp_path / "nothing", port=0)
 
 
-def test_a_busy_port_is_a_one_line_error() -> None:
+def test_a_busy_port_is_a_one_line_error(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve() refuses a taken port with one line, before uvicorn starts."""
+    import uvicorn
+
+    def started(*args: object, **kwargs: object) -> None:
+        raise AssertionError("uvicorn started on a port that is taken")
+
+    monkeypatch.setattr(uvicorn.Server, "run", started)  # fail rather than serve forever
+    (tmp_path / "index.html").write_text("<!doctype html>", encoding="utf-8")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
         with pytest.raises(KBError, match=f"cannot listen on 127.0.0.1:{port}"):
-            web_server._bind("127.0.0.1", port)
+            web_server.serve(index=tmp_path / "index", site=tmp_path, port=port)
 
 
 def test_the_displayed_url_is_one_to_open() -> None:
