@@ -13,8 +13,9 @@ import textstat
 
 from indexer.readability import grade
 from prolo_kb.content import Document
+from prolo_kb.manifest import Manifest
 from prolo_kb.search import SearchEngine
-from prolo_kb.store import Manifest, iter_documents, open_index
+from prolo_kb.store import iter_documents, open_index
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 FAQ_OPENING = re.compile(r"^:{3,}\{faq\}", re.M)

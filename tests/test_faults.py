@@ -28,8 +28,9 @@ from prolo_kb.cli import main
 from prolo_kb.content import Document
 from prolo_kb.errors import IndexUnavailable
 from prolo_kb.indexing import write_index
+from prolo_kb.manifest import MANIFEST
 from prolo_kb.search import SearchEngine, SearchResult
-from prolo_kb.store import MANIFEST, iter_documents, open_index, resolve
+from prolo_kb.store import iter_documents, open_index, resolve
 
 CHILD_TIMEOUT = 120.0  # a stuck child is killed rather than hanging the suite
 
@@ -41,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from prolo_kb import indexing, store
+from prolo_kb import indexing, manifest, store
 from prolo_kb.content import Document
 from prolo_kb.errors import KBError
 
@@ -85,7 +86,7 @@ if phase == "committing":
 
     compound.copyfileobj = half_copy
 elif phase == "manifest":
-    store.Manifest.to_dict = stop  # segments complete, manifest not yet written
+    manifest.Manifest.to_dict = stop  # segments complete, manifest not yet written
 elif phase == "swapping":
     store._swap_in = stop  # version complete, not yet made live
 

@@ -14,8 +14,9 @@ from kbfactory import SAMPLE_DOCS, faq, make_index
 
 from prolo_kb.errors import IndexUnavailable
 from prolo_kb.indexing import write_index
+from prolo_kb.manifest import MANIFEST
 from prolo_kb.search import SearchEngine
-from prolo_kb.store import MANIFEST, build_lock, iter_documents, open_index
+from prolo_kb.store import build_lock, iter_documents, open_index
 
 
 def test_write_then_open_round_trips_documents(sample_index: Path) -> None:

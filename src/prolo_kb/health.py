@@ -27,9 +27,10 @@ from typing import Any, Literal, TextIO
 
 from .content import Document, PageMeta, parse_date
 from .errors import KBError
+from .manifest import Manifest
 from .placeholders import Placeholder, unset
 from .placeholders import read as read_settings
-from .store import Manifest, iter_documents, open_index
+from .store import iter_documents, open_index
 
 MAX_GRADE = 8.0
 SOON_DAYS = 90

@@ -26,9 +26,10 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.reading import IndexReader
 
 from .content import Document, GlossaryTerm, Language, PageMeta
+from .manifest import Manifest
 from .schema import SCHEMA_VERSION, analyze, build_schema
 from .signs import sign_words
-from .store import LOCK_WAIT_SECONDS, Manifest, OpenIndex, write_version
+from .store import LOCK_WAIT_SECONDS, OpenIndex, write_version
 from .terms import LENGTHS_FILE, lengths_file, telling
 
 MEMORY = ":memory:"  # the path an index held in memory goes by
