@@ -29,8 +29,9 @@ from . import dictionary, matching
 from .errors import IndexUnavailable, QueryError
 from .index_reader import KBIndex, reading
 from .lru import LRU
+from .manifest import Manifest
 from .model import MODEL, RankingModel
-from .query import MAX_QUERY_CHARS, WORD, Speller, clean_query, expand_shorthand
+from .query import MAX_QUERY_CHARS, WORD, clean_query
 from .ranking import (
     Candidate,
     Plan,
@@ -47,21 +48,20 @@ from .ranking import (
 )
 from .results import Hit, SearchResult
 from .schema import analyze
-from .signs import FeverReading, Found, Sign, SignDetector
+from .signs import Found, reported_entries
 from .snippets import Snippets
-from .store import Manifest, OpenIndex, resolve
+from .store import OpenIndex, resolve
 from .synonyms import MAX_ALTERNATIVES, Synonyms
 from .terms import DENSE_FROM, WARM_DENSE_FROM
+from .understanding import MAX_PHRASES, Understanding
 
 __all__ = ["MAX_ALTERNATIVES", "MAX_LIMIT", "MAX_PHRASES", "MAX_QUERY_CHARS", "MAX_UNITS",
            "Hit", "SearchEngine", "SearchResult"]
 
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
-MAX_PHRASES = 4
 MAX_LIMIT = 100
 CACHED_WORDINGS = 8192
 URGENCY_ORDER = ("emergency", "same-day")
-_QUOTED = re.compile(r'"([^"]*)"')
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -71,20 +71,9 @@ class _State:
     def __init__(self, index: KBIndex) -> None:
         self.index = index
         manifest = self.index.opened.manifest
-        language = manifest.language
+        self.understanding = Understanding(index)
         self.synonyms = Synonyms(manifest.synonyms)
-        self.shorthand = language.shorthand
-        self.shorthand_context = language.shorthand_context
-        self.speller = Speller(self.index.known, self.index.nearest, keep=language.shorthand,
-                               phrases=(p for g in manifest.glossary for p in (g.term, *g.lay)))
-        fever = (FeverReading(*language.fever_reading)
-                 if language.fever_reading else None)
-        self.detector = SignDetector(
-            (Sign(doc_id, phrase, stems) for doc_id, phrase, stems in manifest.signs),
-            language.context, language.terminators, fever)
         self.urgency = manifest.urgency
-        self.clinical = manifest.clinical
-        self.subject = tuple(analyze(language.subject))  # () when the build named none
         self.pages = {p.docname: p for p in manifest.pages}
         self.snippets = Snippets()
         # each document's wordings as coverage sees them, worked out once
@@ -189,19 +178,15 @@ class _Search:
 
     def run(self, original: str, text: str, limit: int, topic: str | None,
             audience: str | None) -> SearchResult:
-        corrected, changes = self.state.speller.correct(text)
-        searched, shorthand = expand_shorthand(corrected, self.state.shorthand,
-                                               self.state.shorthand_context)
-        found, absent = self.state.detector.detect(searched)
-        phrases = [tuple(analyze(p)) for p in _QUOTED.findall(searched)][:MAX_PHRASES]
-        phrases = [p for p in phrases if p]
-        plan, unknown = self._plan(_QUOTED.sub(" ", searched).replace('"', " "), found, absent)
+        read = self.state.understanding.read(text)
+        found, phrases = read.signs, read.phrases
+        plan, unknown = self._plan(read.loose, found, read.absent)
         if not plan.units and not unknown and not phrases:
             raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
                              "add a word about the question")
         ranked, total, covered = self._rank(plan, len(unknown), phrases, topic, audience,
                                             limit)
-        reported = _reported(found)
+        reported = reported_entries(found)
         if reported:
             ranked, added = escalation_first(ranked, reported, self.index.document_by_id)
             total += added
@@ -212,8 +197,8 @@ class _Search:
                        and covered < self.model.not_covered_below)
         if self.explain is not None:
             self.explain.update({
-                "searched": searched, "corrections": changes, "shorthand": shorthand,
-                "absent": sorted(absent),
+                "searched": read.searched, "corrections": read.corrections,
+                "shorthand": read.shorthand, "absent": sorted(read.absent),
                 "signs": [{"entry": f.sign.doc_id, "sign": f.sign.phrase, "words": f.words,
                            "context": f.context, "trigger": f.trigger} for f in found],
                 "unknown_words": unknown, "covered": round(covered, 4),
@@ -224,7 +209,7 @@ class _Search:
             # Undecodable bytes in argv arrive as lone surrogates, which cannot be printed
             # or sent as UTF-8: the query is echoed with U+FFFD in their place.
             query=_SURROGATE.sub("\ufffd", original),
-            corrected=corrected if changes else None,
+            corrected=read.corrected if read.corrections else None,
             total=total,
             hits=self._hits(ranked[:limit], plan),
             warning_signs=tuple(dict.fromkeys(f.words for f in found
@@ -253,11 +238,10 @@ class _Search:
             weights=weights,
             concepts=[frozenset(s for alt in u for s in alt) for u in known_units],
             expanded=frozenset(s for u in known_units for alt in u for s in alt),
-            clinical=any(c and set(c) <= stem_set for c in self.state.clinical),
+            clinical=any(c and set(c) <= stem_set for c in self.state.understanding.clinical),
             unasserted=frozenset(f.sign.doc_id for f in found) - asserted,
             reported=frozenset(asserted),
-            subject=bool(self.state.subject) and any(
-                alt == self.state.subject for unit in grouped for alt in unit),
+            subject=self.state.understanding.names_subject(grouped),
         )
         if self.explain is not None:
             self.explain["concepts"] = [
@@ -315,15 +299,3 @@ class _Search:
                 explain=explain_factors(r) if self.explain is not None else None)
             for r in ranked)
 
-
-def _reported(found: list[Found]) -> dict[str, tuple[int, str]]:
-    """The escalation entries whose signs the caller reports, with how much of what the
-    caller said their signs cover (the entry that covers more comes first), and the
-    caller's words."""
-    covered: dict[str, set[int]] = {}
-    words: dict[str, str] = {}
-    for f in found:
-        if f.context == "asserted":
-            covered.setdefault(f.sign.doc_id, set()).update(f.positions)
-            words.setdefault(f.sign.doc_id, f.words)
-    return {doc_id: (len(held), words[doc_id]) for doc_id, held in covered.items()}

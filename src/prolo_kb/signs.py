@@ -272,3 +272,16 @@ def _crosses(content: list[int], span: list[int], ends: set[int]) -> bool:
     """Whether a scope end lies between the first and last token of ``span``."""
     low, high = content[min(span)], content[max(span)]
     return any(low < p < high for p in ends)
+
+
+def reported_entries(found: Sequence[Found]) -> dict[str, tuple[int, str]]:
+    """The escalation entries whose signs the caller reports, with how much of what the
+    caller said their signs cover (the entry that covers more comes first), and the
+    caller's words."""
+    covered: dict[str, set[int]] = {}
+    words: dict[str, str] = {}
+    for f in found:
+        if f.context == "asserted":
+            covered.setdefault(f.sign.doc_id, set()).update(f.positions)
+            words.setdefault(f.sign.doc_id, f.words)
+    return {doc_id: (len(held), words[doc_id]) for doc_id, held in covered.items()}
