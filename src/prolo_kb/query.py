@@ -172,7 +172,8 @@ def _partner(word: str, partners: Iterable[str]) -> str | None:
     if len(word) < MIN_PAIRED or word in STOP_WORDS:
         return None
     near = [p for p in partners
-            if len(p) >= MIN_PAIRED and p != word and damerau_levenshtein(word, p, 2) == 1]
+            if abs(len(p) - len(word)) <= 1 and len(p) >= MIN_PAIRED and p != word
+            and damerau_levenshtein(word, p, 2) == 1]
     if len(near) != 1 or analyze(near[0]) == analyze(word):
         return None
     return near[0] if dictionary.frequency(near[0]) >= dictionary.frequency(word) else None
