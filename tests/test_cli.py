@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from prolo_kb.cli import _color, default_index, format_result, main
+from prolo_kb.cli import default_index, main
 from prolo_kb.search import SearchEngine
+from prolo_kb.search_text import format_result, use_color
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -137,14 +138,14 @@ class _Tty(io.StringIO):
         return True
 
 
-def test_colour_only_on_a_terminal_and_never_with_no_color(
+def test_colour_only_on_a_terminal_and_never_with_nouse_color(
         sample_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
-    assert _color(_Tty())
-    assert not _color(io.StringIO())
+    assert use_color(_Tty())
+    assert not use_color(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not _color(_Tty())
+    assert not use_color(_Tty())
     result = SearchEngine(sample_index).search("fever")
     coloured = format_result(result, color=True, width=80)
     assert "\033[1;97;41m[ESCALATE: Pass to a clinician today]\033[0m" in coloured
