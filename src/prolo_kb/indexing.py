@@ -17,6 +17,7 @@ Worked out here, at build time, into the manifest:
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from .manifest import Manifest
 from .schema import SCHEMA_VERSION, analyze, build_schema
 from .signs import sign_words
 from .store import LOCK_WAIT_SECONDS, OpenIndex, write_version
-from .terms import LENGTHS_FILE, lengths_file, telling
+from .terms import FIELD_BOOSTS, LENGTHS_FILE, telling
 
 MEMORY = ":memory:"  # the path an index held in memory goes by
 
@@ -144,3 +145,16 @@ def memory_index(documents: Iterable[Document], *, pages: Iterable[PageMeta] = (
     with ix.reader() as reader:
         made = manifest(reader, {})
     return OpenIndex(path=Path(MEMORY), index=ix, manifest=made)
+
+
+def lengths_file(reader: IndexReader) -> bytes:
+    """Every document's length in every searched field, as the build writes it beside the
+    index (``lengths.bin``): Whoosh's own (quantised) lengths, read once through its public
+    API, so that a search in a new process does not ask for them one posting at a time."""
+    count = reader.doc_count_all()
+    out = array("I")
+    for name in FIELD_BOOSTS:
+        out.extend(reader.doc_field_length(d, name, 1) or 1 for d in range(count))
+    if out.itemsize != 4:  # pragma: no cover - "I" is 4 bytes on every platform we run
+        raise RuntimeError("unsigned int is not 4 bytes here")
+    return out.tobytes()

@@ -95,7 +95,7 @@ class TermTable:
         self._filled: set[tuple[int, str]] = set()  # (segment offset, field) read whole
         self._fill_lock = threading.Lock()
         if lengths is not None and len(lengths) == 4 * self.doc_count * len(FIELD_BOOSTS):
-            # every document's length in every field, written by the build (lengths_file)
+            # every document's length in every field, written by the build (indexing.lengths_file)
             size = 4 * self.doc_count
             for n, name in enumerate(FIELD_BOOSTS):
                 self._lengths[name] = array("I", lengths[n * size:(n + 1) * size])
@@ -290,17 +290,5 @@ def _dense_size(postings: DensePostings) -> int:
     return max(1, len(postings.ids), len(postings.content))
 
 
-LENGTHS_FILE = "lengths.bin"  # written beside the index by the build (lengths_file)
+LENGTHS_FILE = "lengths.bin"  # written beside the index by the build (indexing.lengths_file)
 
-
-def lengths_file(reader: IndexReader) -> bytes:
-    """Every document's length in every searched field, as the build writes it beside the
-    index (``lengths.bin``): Whoosh's own (quantised) lengths, read once through its public
-    API, so that a search in a new process does not ask for them one posting at a time."""
-    count = reader.doc_count_all()
-    out = array("I")
-    for name in FIELD_BOOSTS:
-        out.extend(reader.doc_field_length(d, name, 1) or 1 for d in range(count))
-    if out.itemsize != 4:  # pragma: no cover - "I" is 4 bytes on every platform we run
-        raise RuntimeError("unsigned int is not 4 bytes here")
-    return out.tobytes()
