@@ -143,10 +143,11 @@ def language_of(app: Sphinx) -> Language:
     """The build's language data; an empty one (and a warning) if a file is broken."""
     try:
         language = load_language(Path(app.srcdir), dict(app.config.kb_language))
-        return language._replace(subject=" ".join(app.config.kb_subject.split()))
     except LanguageError as exc:
         logger.warning(str(exc), type="kb", subtype="language")
-        return Language()
+        language = Language()
+    # kb_subject is conf.py's, not a data file's: a broken file must not lose it
+    return language._replace(subject=" ".join(app.config.kb_subject.split()))
 
 
 def check_signs(app: Sphinx, env: BuildEnvironment) -> None:

@@ -238,7 +238,7 @@ class _Search:
             weights=weights,
             concepts=[frozenset(s for alt in u for s in alt) for u in known_units],
             expanded=frozenset(s for u in known_units for alt in u for s in alt),
-            clinical=any(c and set(c) <= stem_set for c in self.state.understanding.clinical),
+            clinical=self.state.understanding.is_clinical(stem_set),
             unasserted=frozenset(f.sign.doc_id for f in found) - asserted,
             reported=frozenset(asserted),
             subject=self.state.understanding.names_subject(grouped),

@@ -52,7 +52,7 @@ class Understanding:
         self._detector = SignDetector(
             (Sign(doc_id, phrase, stems) for doc_id, phrase, stems in manifest.signs),
             language.context, language.terminators, fever)
-        self.clinical = manifest.clinical  # the stems of clinicians' words and phrases
+        self._clinical = manifest.clinical  # the stems of clinicians' words and phrases
         self.subject = tuple(analyze(language.subject))  # () when the build named none
 
     def read(self, text: str) -> Understood:
@@ -62,6 +62,10 @@ class Understanding:
         phrases = [p for p in (tuple(analyze(q)) for q in _QUOTED.findall(searched)) if p]
         return Understood(corrected, corrections, searched, shorthand, signs, absent,
                           phrases[:MAX_PHRASES], _QUOTED.sub(" ", searched).replace('"', " "))
+
+    def is_clinical(self, stems: set[str]) -> bool:
+        """Whether the query is in clinicians' words (all of one listed word or phrase)."""
+        return any(c and set(c) <= stems for c in self._clinical)
 
     def names_subject(self, units: Sequence[Unit]) -> bool:
         """Whether the query's concepts (with their glossary synonyms) name what the base
