@@ -15,7 +15,7 @@ from prolo_kb.indexing import memory_index, write_index
 from prolo_kb.lru import LRU
 from prolo_kb.search import SearchEngine
 from prolo_kb.snippets import Snippets
-from prolo_kb.store import open_index
+from prolo_kb.store import OpenIndex, open_index
 from prolo_kb.terms import FIELD_BOOSTS, FIELD_TIEBREAK, TermTable
 
 WHOOSH_BM25F = scoring.BM25F(B=terms.DEFAULT_B, K1=terms.K1,
@@ -198,3 +198,27 @@ def test_a_long_running_process_scores_a_mid_sized_base_as_arrays(
     fixed = SearchEngine(index, dense_from=terms.DENSE_FROM)
     fixed.warm_up()
     assert scoring(fixed) == "dictionaries"  # a choice given is kept
+
+
+def test_an_everyday_word_is_not_taken_for_a_telling_one() -> None:
+    # In a small base "done" is as rare as "neck": everyday English says it is not telling.
+    docs = [faq(f"filler-{n}", f"Question {n} about the knee?", "An answer about knees.")
+            for n in range(76)]
+    docs += [faq("neck", "Can prolotherapy treat neck pain?", "Yes, for some neck pain."),
+             faq("neck-2", "Is the neck a safe place for shots?", "Shots in the neck are safe."),
+             faq("neck-3", "Does neck pain come back?", "Neck pain can come back."),
+             faq("needles", "Is it done with needles?", "It is done with a fine needle.")]
+    opened = memory_index(docs)
+    english = opened.manifest.english
+    assert "done" in english and "neck" not in english  # "neck" is too rare to matter
+    with opened.index.reader() as reader:
+        plain, prior = TermTable(reader), TermTable(reader, english=english)
+        assert prior.idf(reader, "title", "done") < plain.idf(reader, "title", "done")
+        assert prior.idf(reader, "title", "neck") == plain.idf(reader, "title", "neck")
+
+    def neck_over_needles(index: OpenIndex) -> float:
+        scores = {h.doc.id: h.score for h in SearchEngine(index).search("done on the neck").hits}
+        return scores["neck"] / scores["needles"]
+
+    without = opened._replace(manifest=opened.manifest._replace(english={}))
+    assert neck_over_needles(opened) > 1.1 * neck_over_needles(without)

@@ -88,7 +88,7 @@ class KBIndex:
         self._local = threading.local()
         with reading(opened.path):
             self.terms = TermTable(self.reader(), opened.manifest.telling, _lengths(opened),
-                                   dense_from=dense_from)
+                                   english=opened.manifest.english, dense_from=dense_from)
         self._filters: dict[str, frozenset[str]] = {}
         self._documents: LRU[int, Stored] = LRU(CACHED_DOCUMENTS)
 

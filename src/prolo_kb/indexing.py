@@ -8,6 +8,8 @@ Worked out here, at build time, into the manifest:
 - each escalation entry's warning signs as the words that make them signs, and its
   urgency;
 - how telling each stem of the questions and wordings is (its IDF);
+- each indexed stem's share of everyday English, where it can lower the stem's BM25
+  weight (``english_documents`` of the ranking model);
 - the language data (shorthand, context triggers, clinical words) as given.
 
 :func:`write_index` is what the Sphinx extension, the tests and the benchmark call;
@@ -26,12 +28,13 @@ from typing import Any
 from whoosh.filedb.filestore import RamStorage
 from whoosh.reading import IndexReader
 
+from . import dictionary
 from .content import Document, GlossaryTerm, Language, PageMeta
 from .manifest import Manifest
-from .schema import SCHEMA_VERSION, analyze, build_schema
+from .schema import SCHEMA_VERSION, analyze, build_schema, clinical_stem
 from .signs import sign_words
 from .store import LOCK_WAIT_SECONDS, OpenIndex, write_version
-from .terms import FIELD_BOOSTS, LENGTHS_FILE, telling
+from .terms import ENGLISH_DOCUMENTS, FIELD_BOOSTS, LENGTHS_FILE, telling
 
 MEMORY = ":memory:"  # the path an index held in memory goes by
 
@@ -102,9 +105,21 @@ def _manifest_maker(analysis: _Analysis, pages: tuple[PageMeta, ...],
             clinical=tuple(stems for stems in (tuple(analyze(w)) for w in
                                                (language or Language()).clinical) if stems),
             telling={stem: telling(reader, stem) for stem in sorted(analysis.wording_stems)},
+            english=english_shares(reader),
         )
 
     return manifest
+
+
+def english_shares(reader: IndexReader) -> dict[str, float]:
+    """Each indexed stem's share of English running text, kept only where the floor it
+    puts under the stem's document frequency reaches one document (below that it
+    changes nothing, and the manifest stays small)."""
+    stems = {stem for name in FIELD_BOOSTS for stem in reader.field_terms(name)}
+    least = 1 / (ENGLISH_DOCUMENTS * (reader.doc_count_all() or 1))
+    shares = dictionary.stem_shares(stems, clinical_stem)
+    return {stem: float(f"{share:.3g}") for stem, share in sorted(shares.items())
+            if share >= least}
 
 
 def write_index(

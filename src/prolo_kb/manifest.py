@@ -40,8 +40,11 @@ class Manifest(NamedTuple):
     # clinical words as stems,
     language: Language = Language()
     clinical: tuple[tuple[str, ...], ...] = ()
-    # and how telling each stem of the questions and their other wordings is.
+    # how telling each stem of the questions and their other wordings is,
     telling: Mapping[str, float] = MappingProxyType({})
+    # and each indexed stem's share of English running text, where it can lower the
+    # stem's BM25 weight (prolo_kb.terms).
+    english: Mapping[str, float] = MappingProxyType({})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class Manifest(NamedTuple):
             "language": self.language.to_dict(),
             "clinical": [list(stems) for stems in self.clinical],
             "telling": dict(self.telling),
+            "english": dict(self.english),
         }
 
     @classmethod
@@ -80,6 +84,7 @@ class Manifest(NamedTuple):
             language=Language.from_dict(data["language"]),
             clinical=tuple(tuple(str(s) for s in stems) for stems in data["clinical"]),
             telling={str(k): float(v) for k, v in data["telling"].items()},
+            english={str(k): float(v) for k, v in data["english"].items()},
         )
 
 

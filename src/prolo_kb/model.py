@@ -41,6 +41,12 @@ class RankingModel(NamedTuple):
     """Fields that count as the entry saying a word (for coordination and coverage)."""
     k1: float = 1.2
     """BM25 term-frequency saturation."""
+    english_documents: float = 100.0
+    """A knowledge base is a small sample of English: a word common in everyday English
+    ("done", "still", "lot") is rare in it by chance, and BM25 would take it for a
+    telling word. So a word's document frequency counts at least this many times its
+    share of English running text (pyspellchecker's word list) times the documents: a
+    prior from everyday English. Medical and rare words are never lowered by it."""
     b: Mapping[str, float] = _frozen(title=0.3, signs=0.3)
     """BM25 length normalisation per field; short fields say little by their length."""
     default_b: float = 0.75

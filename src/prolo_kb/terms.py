@@ -37,6 +37,7 @@ FIELD_TIEBREAK = MODEL.field_tiebreak
 K1 = MODEL.k1
 FIELD_B = MODEL.b
 DEFAULT_B = MODEL.default_b
+ENGLISH_DOCUMENTS = MODEL.english_documents
 # Postings kept in memory, counted in (document, score) pairs: all of them for the
 # knowledge base, the most recently used stems' for a very large one (~100 MB).
 POSTINGS_BUDGET = 1_000_000
@@ -77,12 +78,15 @@ class TermTable:
 
     Every method takes the calling thread's reader: Whoosh readers are not shared.
     ``known`` holds how telling stems are where the build worked it out (the manifest's
-    ``telling``), so those are never looked up.
+    ``telling``), so those are never looked up; ``english`` each stem's share of English
+    running text, where it can matter (the manifest's ``english``).
     """
 
     def __init__(self, reader: IndexReader, known: Mapping[str, float] | None = None,
-                 lengths: bytes | None = None, *, dense_from: int = DENSE_FROM) -> None:
+                 lengths: bytes | None = None, *, english: Mapping[str, float] | None = None,
+                 dense_from: int = DENSE_FROM) -> None:
         self.doc_count = reader.doc_count_all() or 1
+        self._english = english or {}
         self._avg_length = {
             name: (reader.field_length(name) / self.doc_count) or 1.0 for name in FIELD_BOOSTS}
         self._freq: dict[tuple[str, str], int] = {}
@@ -116,8 +120,14 @@ class TermTable:
         return [name for name in FIELD_BOOSTS if self.frequency(reader, name, stem)]
 
     def idf(self, reader: IndexReader, name: str, stem: str) -> float:
-        """Whoosh's BM25F inverse document frequency of ``stem`` in field ``name``."""
-        return _idf(self.doc_count, self.frequency(reader, name, stem))
+        """The BM25 inverse document frequency of ``stem`` in field ``name`` (Whoosh's
+        formula), its document frequency raised to what its share of everyday English
+        predicts (``english_documents`` of the ranking model)."""
+        frequency = self.frequency(reader, name, stem)
+        if frequency:
+            expected = ENGLISH_DOCUMENTS * self._english.get(stem, 0.0) * self.doc_count
+            return _idf(self.doc_count, max(frequency, expected))
+        return _idf(self.doc_count, 0)
 
     def _bm25(self, reader: IndexReader, name: str, stem: str) -> tuple[float, float, float]:
         """(scale, flat, slope) of a field's boosted BM25 for ``stem``, so that a posting
@@ -264,7 +274,7 @@ def telling(reader: IndexReader, stem: str) -> float:
     return 0.0
 
 
-def _idf(doc_count: int, frequency: int) -> float:
+def _idf(doc_count: int, frequency: float) -> float:
     """Whoosh's inverse document frequency (``Weighting.idf``)."""
     return log(doc_count / (frequency + 1)) + 1
 
