@@ -25,6 +25,7 @@ def detector() -> SignDetector:
         ("fever", "fever"), ("fever", "chills"), ("red", "red and hot"),
         ("red", "spreading redness"), ("breath", "can't breathe"),
         ("dizzy", "dizzy"), ("infected", "infection"), ("allergy", "lips swelling"),
+        ("site", "red where injected"),
     ]]
     return SignDetector(signs, context, terminators, FeverReading("fever", *fever[1:]))
 
@@ -56,6 +57,10 @@ def test_a_sign_keeps_the_words_that_make_it_one() -> None:
     ("my husband can't breathe", {"breath": "asserted"}),  # staff report for patients
     ("i cannot breathe", {"breath": "asserted"}),
     ("lips swelling after the shot", {"allergy": "asserted"}),
+    # the shots are still to come: a word between the sign's words says so
+    ("skin is red near where you'll inject", {"site": "hypothetical"}),
+    ("red where they will inject next week", {"site": "hypothetical"}),
+    ("red where you injected", {"site": "asserted"}),
 ])
 def test_context_of_each_sign(detector: SignDetector, text: str, want: dict[str, str]) -> None:
     assert contexts(detector, text) == want
@@ -115,6 +120,7 @@ def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgen
     "had a fever last month before my first appointment",
     "can I have a smoothie after the injections",
     "how often do i need the shots",
+    "i have an infected cut on my knee right where you will inject it, keep my appt?",
 ])
 def test_mentions_raise_no_banner(engine: SearchEngine, query: str) -> None:
     result = engine.search(query)

@@ -262,10 +262,20 @@ class SignDetector:
         low, high = min(span), max(span)
         for trig in triggers:
             if trig.start <= high and low < trig.end:
+                if (trig.category == "hypothetical" and low < trig.start
+                        and not span_holds(span, trig)):
+                    # between the sign's words, it says the shots are still to come
+                    # ("an infection near where you'd inject")
+                    return trig.category, " ".join(toks[trig.start:trig.end])
                 continue  # the trigger is part of the sign ("not feeling right")
             if trig.scope[0] <= low and high < trig.scope[1]:
                 return trig.category, " ".join(toks[trig.start:trig.end])
         return "asserted", ""
+
+
+def span_holds(span: tuple[int, ...], trig: _Trigger) -> bool:
+    """Whether a trigger's words are among a sign's own words."""
+    return any(trig.start <= p < trig.end for p in span)
 
 
 def _crosses(content: list[int], span: list[int], ends: set[int]) -> bool:
