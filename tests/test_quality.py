@@ -3,7 +3,10 @@
 - tests/data/queries.tsv: the first set (real patient questions, lay, typos, clinical);
 - tests/data/fresh.tsv: questions written from the site alone by someone who never saw
   the ranking, with out-of-scope questions that must be flagged "not covered";
-- tests/data/signs.tsv: real warning-sign reports and questions that only mention a sign.
+- tests/data/signs.tsv: real warning-sign reports and questions that only mention a sign;
+- tests/data/holdout.tsv: a second set written from the site alone (2026-12-05), kept to
+  check that a change helps questions nobody tuned it to; its out-of-scope questions
+  share words with the base on purpose.
 
 `make eval` prints the full report; these tests hold the bars (the measured figures of
 the last change, less a small margin: a change that makes the search worse fails).
@@ -23,6 +26,7 @@ from prolo_kb.store import iter_documents, open_index
 QUERIES = Path(__file__).parent / "data" / "queries.tsv"
 FRESH = Path(__file__).parent / "data" / "fresh.tsv"
 SIGNS = Path(__file__).parent / "data" / "signs.tsv"
+HOLDOUT = Path(__file__).parent / "data" / "holdout.tsv"
 DEV = Path(__file__).resolve().parents[2] / "shared" / "content" / "patient-questions-dev.tsv"
 
 
@@ -70,6 +74,19 @@ def test_fresh_questions_and_not_covered(real_index: Path) -> None:
     assert overall.recall_at_1 >= 0.90 and overall.recall_at_3 >= 0.95, report(outcomes)
     flags = coverage(outcomes)
     assert flags.flagged >= 0.80 and flags.wrongly_flagged <= 0.09, report(outcomes)
+
+
+def test_holdout_questions(real_index: Path) -> None:
+    items = load(HOLDOUT)
+    assert len(items) >= 120 and sum(not i.covered for i in items) >= 25
+    outcomes = run(SearchEngine(real_index), items)
+    overall = score(outcomes)
+    assert overall.recall_at_1 >= 0.90 and overall.recall_at_3 >= 0.98, report(outcomes)
+    flags = coverage(outcomes)
+    # Lexical coverage cannot tell "do you do x-rays on site" from an imaging question:
+    # the bar holds today's figures (README, "Not covered").
+    assert flags.flagged >= 0.55 and flags.wrongly_flagged <= 0.10, report(outcomes)
+    assert not any(o.urgency for o in outcomes), report(outcomes)  # no sign reports here
 
 
 def test_warning_reports_are_never_missed_and_mentions_rarely_alarm(real_index: Path) -> None:
