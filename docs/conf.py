@@ -40,6 +40,7 @@ kb_language = {
     "shorthand": "_data/shorthand.yaml",
     "context": "_data/context.yaml",
     "clinical": "_data/clinical-words.yaml",
+    "framing": "_data/framing.yaml",
 }
 # The page whose {reference} entries are the only sources content may cite.
 kb_references_doc = "references"

@@ -26,7 +26,8 @@ VALUES = (
     Value("kb_glossary", "", "env", (str,),
           "YAML file (relative to the source dir) of glossary terms and their lay words"),
     Value("kb_language", {}, "env", (dict,),
-          "the language data files: shorthand, context (of warning signs), clinical words"),
+          "the language data files: shorthand, context (of warning signs), clinical words, "
+          "framing"),
     Value("kb_subject", "", "env", (str,),
           "the word for what the knowledge base is about ('prolotherapy'): a question "
           "naming it, however typed, is never 'not covered'"),

@@ -1,4 +1,4 @@
-"""How people talk, as data: staff shorthand, ConText triggers and clinical words.
+"""How people talk, as data: staff shorthand, ConText triggers, clinical words, frames.
 
 ``kb_language`` in conf.py names the YAML files (relative to the source directory)::
 
@@ -6,6 +6,7 @@
         "shorthand": "_data/shorthand.yaml",    # - {short: pt, means: patient}
         "context": "_data/context.yaml",        # negated/historical/hypothetical triggers
         "clinical": "_data/clinical-words.yaml",  # words of a clinician's question
+        "framing": "_data/framing.yaml",        # {who: [...], asks: [...]}: "pt asking"
     }
 
 They are read and checked here (a malformed file is a located ``kb.language`` warning) and
@@ -117,9 +118,17 @@ def load_context(path: Path) -> Context:
     return context, _phrases(path, "terminators", raw.get("terminators") or []), reading
 
 
+def load_framing(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Who asks, and the words saying that they ask."""
+    raw = _read(path)
+    if not isinstance(raw, dict) or set(raw) != {"who", "asks"}:
+        raise LanguageError(f"{path}: framing must be a mapping with 'who' and 'asks'")
+    return _phrases(path, "who", raw["who"]), _phrases(path, "asks", raw["asks"])
+
+
 def load_language(srcdir: Path, files: dict[str, str]) -> Language:
     """Read the files named in ``kb_language``; raises :class:`LanguageError`."""
-    unknown = set(files) - {"shorthand", "context", "clinical"}
+    unknown = set(files) - {"shorthand", "context", "clinical", "framing"}
     if unknown:
         raise LanguageError(f"kb_language: unknown key(s) {', '.join(sorted(unknown))}")
     shorthand: dict[str, str] = {}
@@ -135,8 +144,13 @@ def load_language(srcdir: Path, files: dict[str, str]) -> Language:
     if files.get("clinical"):
         path = srcdir / files["clinical"]
         clinical = _phrases(path, "clinical words", _read(path) or [])
+    askers: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
+    if files.get("framing"):
+        askers, asks = load_framing(srcdir / files["framing"])
     return Language(shorthand=shorthand, context=context, terminators=terminators,
-                    clinical=clinical, fever_reading=fever, shorthand_context=contexts)
+                    clinical=clinical, fever_reading=fever, shorthand_context=contexts,
+                    askers=askers, asks=asks)
 
 
 def language_of(app: Sphinx) -> Language:

@@ -1,5 +1,6 @@
-"""Staff shorthand as data: read and checked at build time (indexer.language), spelt out
-in context at search time (prolo_kb.query.expand_shorthand)."""
+"""Staff shorthand and question frames as data: read and checked at build time
+(indexer.language), used at search time (prolo_kb.query.expand_shorthand, the frame
+pattern of prolo_kb.understanding)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from indexer.language import LanguageError, load_shorthand
+from indexer.language import LanguageError, load_framing, load_shorthand
 from prolo_kb.content import Language, ShorthandContext
 from prolo_kb.query import expand_shorthand
+from prolo_kb.search import SearchEngine
+from prolo_kb.understanding import frame_pattern
+
+FRAMING = Path(__file__).resolve().parents[1] / "docs" / "_data" / "framing.yaml"
 
 PT = ShorthandContext("physical therapy", following=("to", "doing"),
                       followed_by=("exercises",))
@@ -62,3 +67,41 @@ def test_a_malformed_context_is_a_located_error(tmp_path: Path, in_context: str)
                     encoding="utf-8")
     with pytest.raises(LanguageError, match=r"shorthand\.yaml.*pt"):
         load_shorthand(path)
+
+
+@pytest.mark.parametrize(("typed", "left"), [
+    ("patient asking what prolo is", "what prolo is"),
+    ("my husband wants to know if he can lift weights", "he can lift weights"),
+    ("I was wondering whether it hurts", "it hurts"),
+    ("I have to ask, do the injections hurt", ", do the injections hurt"),
+    ("new patient has a question about cost", "cost"),
+    ("patient with allergies asking whats in it", "patient with allergies whats in it"),
+    ("ask a clinician about ice", "ask a clinician about ice"),  # no frame: kept
+    ("the patient selection criteria", "the patient selection criteria"),
+])
+def test_the_frame_of_a_question_is_left_out(typed: str, left: str) -> None:
+    askers, asks = load_framing(FRAMING)
+    pattern = frame_pattern(askers, asks)
+    assert pattern is not None
+    assert " ".join(pattern.sub(" ", typed).split()) == left
+
+
+def test_a_framed_question_ranks_as_the_question(real_index: Path) -> None:
+    engine = SearchEngine(real_index)
+    framed = engine.search("pt asking what prolo is in plain english", explain=True)
+    assert framed.hits[0].doc.id == "what-is-prolotherapy"
+    assert framed.explain is not None and framed.explain["frame"] == ["patient asking"]
+    # a query that is all frame is searched as typed, not refused
+    assert engine.search("pt asking about it").hits
+    # warning signs are read in the whole query: the frame makes this a question
+    assert engine.search("pt asking if fever is common after prolo").urgency is None
+
+
+def test_a_malformed_framing_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "framing.yaml"
+    path.write_text("who: [pt]\n", encoding="utf-8")
+    with pytest.raises(LanguageError, match=r"framing\.yaml"):
+        load_framing(path)
+    path.write_text("who: [pt]\nasks: wondering\n", encoding="utf-8")
+    with pytest.raises(LanguageError, match=r"framing\.yaml"):
+        load_framing(path)

@@ -159,7 +159,9 @@ class Language(NamedTuple):
     "hypothetical") and direction ("before" a sign, "after" it);
     ``terminators``: words that end a trigger's scope;
     ``clinical``: words that mark a query as a clinician's;
-    ``subject``: what the knowledge base is about ("prolotherapy"; ``kb_subject``).
+    ``subject``: what the knowledge base is about ("prolotherapy"; ``kb_subject``);
+    ``askers`` and ``asks``: the words of a frame around a question ("pt asking",
+    "my husband wants to know"), which ranking leaves out.
     """
 
     shorthand: Mapping[str, str] = MappingProxyType({})
@@ -170,6 +172,8 @@ class Language(NamedTuple):
     fever_reading: tuple[str, float, float] | None = None
     subject: str = ""
     shorthand_context: Mapping[str, ShorthandContext] = MappingProxyType({})
+    askers: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +186,8 @@ class Language(NamedTuple):
             "subject": self.subject,
             "shorthand_context": {short: [c.means, list(c.following), list(c.followed_by)]
                                   for short, c in self.shorthand_context.items()},
+            "askers": list(self.askers),
+            "asks": list(self.asks),
         }
 
     @classmethod
@@ -202,4 +208,6 @@ class Language(NamedTuple):
                                              tuple(map(str, followed_by)))
                 for short, (means, following, followed_by)
                 in data.get("shorthand_context", {}).items()},
+            askers=tuple(str(w) for w in data.get("askers", ())),
+            asks=tuple(str(w) for w in data.get("asks", ())),
         )

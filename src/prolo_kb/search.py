@@ -199,6 +199,7 @@ class _Search:
             self.explain.update({
                 "searched": read.searched, "corrections": read.corrections,
                 "shorthand": read.shorthand, "absent": sorted(read.absent),
+                "frame": read.frame,
                 "signs": [{"entry": f.sign.doc_id, "sign": f.sign.phrase, "words": f.words,
                            "context": f.context, "trigger": f.trigger} for f in found],
                 "unknown_words": unknown, "covered": round(covered, 4),

@@ -45,6 +45,8 @@ def format_explain(result: SearchResult) -> str:
         lines.append(f"  corrected: {typed} -> {used}")
     if info.get("shorthand"):
         lines.append(f"  shorthand spelt out: {', '.join(info['shorthand'])}")
+    if info.get("frame"):
+        lines.append(f"  left out as the question's frame: {', '.join(info['frame'])}")
     for concept in info.get("concepts", []):
         synonyms = f" (also: {', '.join(concept['synonyms'])})" if concept["synonyms"] else ""
         lines.append(f"  concept {concept['typed']!r} weight {concept['weight']}{synonyms}")

@@ -5,7 +5,8 @@ shorthand and its contexts, the glossary's words and terms for spelling, the war
 signs and their ConText triggers, what the base is about); :meth:`Understanding.read`
 turns a cleaned query into an :class:`Understood`: shorthand spelt out, misspellings
 fixed (never a real word), warning signs found in the typed words with their context,
-quoted phrases, and the sign words the caller says are absent.
+quoted phrases, the sign words the caller says are absent, and the frame around the
+question ("pt asking", "my husband wants to know if"), which ranking leaves out.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ MAX_PHRASES = 4  # quoted phrases searched per query
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
+def frame_pattern(askers: Sequence[str], asks: Sequence[str]) -> re.Pattern[str] | None:
+    """What frames a question: an ``asks`` phrase ("wants to know"), the asker just before
+    it ("my husband", "pt is") and "if", "whether" or "about" just after it."""
+    if not asks:
+        return None
+
+    def words(phrases: Sequence[str]) -> str:
+        return "|".join(r"\s+".join(map(re.escape, p.split()))
+                        for p in sorted(phrases, key=len, reverse=True))
+
+    who = (rf"(?:(?:my|her|his|their|our|the|a|new)\s+)?(?:{words(askers)})\s+"
+           r"(?:(?:is|was|am|are|has|had|just)\s+)?") if askers else ""
+    return re.compile(rf"\b(?:{who})?(?:{words(asks)})\b(?:\s+(?:if|whether|about)\b)?",
+                      re.IGNORECASE)
+
+
 class Understood(NamedTuple):
     """One query, read."""
 
@@ -34,7 +51,8 @@ class Understood(NamedTuple):
     signs: list[Found]  # warning signs in the typed words, with their context
     absent: frozenset[str]  # stems of sign words the caller says are absent
     phrases: list[tuple[str, ...]]  # the stems of each quoted phrase
-    loose: str  # ``searched`` without the quotes
+    loose: str  # what ranking reads: ``searched`` without the quotes and the frame
+    frame: list[str]  # the words framing the question ("pt asking"), left out of ranking
 
 
 class Understanding:
@@ -54,14 +72,22 @@ class Understanding:
             language.context, language.terminators, fever)
         self._clinical = manifest.clinical  # the stems of clinicians' words and phrases
         self.subject = tuple(analyze(language.subject))  # () when the build named none
+        self._frame = frame_pattern(language.askers, language.asks)
 
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
         searched, shorthand = expand_shorthand(corrected, self._shorthand, self._contexts)
         signs, absent = self._detector.detect(searched)
         phrases = [p for p in (tuple(analyze(q)) for q in _QUOTED.findall(searched)) if p]
+        loose = _QUOTED.sub(" ", searched).replace('"', " ")
+        frame: list[str] = []
+        if self._frame is not None:
+            unframed = self._frame.sub(" ", loose)
+            if analyze(unframed):  # a query that is all frame is searched whole
+                frame = [" ".join(m.group().split()) for m in self._frame.finditer(loose)]
+                loose = unframed
         return Understood(corrected, corrections, searched, shorthand, signs, absent,
-                          phrases[:MAX_PHRASES], _QUOTED.sub(" ", searched).replace('"', " "))
+                          phrases[:MAX_PHRASES], loose, frame)
 
     def is_clinical(self, stems: set[str]) -> bool:
         """Whether the query is in clinicians' words (all of one listed word or phrase)."""
