@@ -98,6 +98,8 @@ def engine(real_index: Path) -> SearchEngine:
     ("knee is swollen and hot after the shot", "same-day", None),
     ("pt c/o fever since inj", "same-day", "fever-after-injection"),
     ("pus coming out of the needle spot", "same-day", "pus-from-injection-site"),
+    ("the shots made my pain worse and it keeps getting worse", "same-day",
+     "pain-keeps-getting-worse"),
 ])
 def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgency: str,
                                          first: str | None) -> None:
@@ -121,6 +123,8 @@ def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgen
     "can I have a smoothie after the injections",
     "how often do i need the shots",
     "i have an infected cut on my knee right where you will inject it, keep my appt?",
+    "Can prolotherapy make my pain worse?",
+    "will the shots make my knee swell up",
 ])
 def test_mentions_raise_no_banner(engine: SearchEngine, query: str) -> None:
     result = engine.search(query)
