@@ -34,7 +34,7 @@ from .report import warn
 
 logger = logging.getLogger("prolo_kb")
 CONTEXT_KINDS = ("negated", "historical", "hypothetical")
-DIRECTIONS = ("before", "after")
+DIRECTIONS = ("before", "after", "right_after")
 
 
 class LanguageError(DataFileError):
@@ -104,9 +104,12 @@ def load_context(path: Path) -> Context:
     for kind in CONTEXT_KINDS:
         ways = raw.get(kind) or {}
         if not isinstance(ways, dict) or set(ways) - set(DIRECTIONS):
-            raise LanguageError(f"{path}: {kind} must have 'before' and/or 'after' lists")
+            raise LanguageError(f"{path}: {kind} must have 'before', 'after' and/or "
+                                "'right_after' lists")
         context[kind] = {way: _phrases(path, f"{kind}.{way}", ways[way])
                          for way in DIRECTIONS if way in ways}
+    # phrases that hold a trigger's words without being one ("is that a risk")
+    context["pseudo"] = {"any": _phrases(path, "pseudo", raw.get("pseudo") or [])}
     fever = raw.get("fever_reading")
     reading = None
     if fever is not None:

@@ -52,6 +52,9 @@ def test_a_sign_keeps_the_words_that_make_it_one() -> None:
     ("had a fever last month", {"fever": "historical"}),
     ("dizzy before my first visit", {"dizzy": "historical"}),
     ("what's the chance of infection", {"infected": "hypothetical"}),
+    ("infection risk", {"infected": "hypothetical"}),
+    ("dizzy, what are the risks", {"dizzy": "asserted"}),
+    ("i feel dizzy is that a risk", {"dizzy": "asserted"}),
     ("does it cause infection", {"infected": "hypothetical"}),
     ("worried about infection", {"infected": "hypothetical"}),
     ("my husband can't breathe", {"breath": "asserted"}),  # staff report for patients
@@ -100,6 +103,10 @@ def engine(real_index: Path) -> SearchEngine:
     ("pus coming out of the needle spot", "same-day", "pus-from-injection-site"),
     ("the shots made my pain worse and it keeps getting worse", "same-day",
      "pain-keeps-getting-worse"),
+    # a question about risk after a report does not unsay it
+    ("i have chills and fever what are the risks", "same-day", "fever-after-injection"),
+    ("pus coming out what are the risks", "same-day", "pus-from-injection-site"),
+    ("i have a fever is that a risk", "same-day", "fever-after-injection"),
 ])
 def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgency: str,
                                          first: str | None) -> None:

@@ -98,6 +98,7 @@ class _Trigger(NamedTuple):
     start: int
     end: int  # exclusive
     scope: tuple[int, int]  # token positions it covers, end exclusive
+    adjacent: bool = False  # a "right_after" trigger: only a sign just before it
 
 
 class SignDetector:
@@ -118,6 +119,12 @@ class SignDetector:
                     words = tuple(tokens(phrase))
                     if words:
                         self._triggers.setdefault(words[0], []).append((category, way, words))
+        # pseudo-triggers: phrases holding a trigger's words that are not a trigger
+        self._pseudo: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in context.get("pseudo", {}).get("any", ()):
+            words = tuple(tokens(phrase))
+            if words:
+                self._pseudo.setdefault(words[0], []).append(words)
         self._terminators: dict[str, list[tuple[str, ...]]] = {}
         for terminator in terminators:
             words = tuple(tokens(terminator))
@@ -209,16 +216,19 @@ class SignDetector:
     def _find_triggers(self, toks: list[str], sign_positions: set[int],
                        ends: set[int]) -> list[_Trigger]:
         found = []
+        pseudo = {i for start, tok in enumerate(toks) for words in self._pseudo.get(tok, ())
+                  if tuple(toks[start:start + len(words)]) == words
+                  for i in range(start, start + len(words))}
         for start, tok in enumerate(toks):
             for category, way, words in self._triggers.get(tok, ()):
                 end = start + len(words)
-                if tuple(toks[start:end]) != words:
+                if tuple(toks[start:end]) != words or not pseudo.isdisjoint(range(start, end)):
                     continue
                 if way == "before":
                     scope = (end, self._forward(toks, end, ends, sign_positions))
                 else:
                     scope = (self._backward(toks, start, ends), start)
-                found.append(_Trigger(category, start, end, scope))
+                found.append(_Trigger(category, start, end, scope, way == "right_after"))
         return found
 
     def _scope_ends(self, toks: list[str]) -> set[int]:
@@ -268,6 +278,8 @@ class SignDetector:
                     # ("an infection near where you'd inject")
                     return trig.category, " ".join(toks[trig.start:trig.end])
                 continue  # the trigger is part of the sign ("not feeling right")
+            if trig.adjacent and high != trig.start - 1:
+                continue  # "fever risk", not "i have a fever what are the risks"
             if trig.scope[0] <= low and high < trig.scope[1]:
                 return trig.category, " ".join(toks[trig.start:trig.end])
         return "asserted", ""
