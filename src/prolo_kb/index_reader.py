@@ -28,7 +28,6 @@ from .errors import IndexUnavailable
 from .lru import LRU
 from .model import MODEL
 from .schema import analyze
-from .schema import words as words_of
 from .store import OpenIndex, open_index
 from .terms import DENSE_FROM, LENGTHS_FILE, TermTable
 
@@ -100,9 +99,7 @@ class KBIndex:
     def of(cls, opened: OpenIndex, *, dense_from: int = DENSE_FROM) -> KBIndex:
         """``dense_from``: from how many documents postings are kept as arrays
         (:mod:`prolo_kb.terms`)."""
-        glossary = opened.manifest.glossary
-        words = frozenset(w for g in glossary for p in (g.term, *g.lay) for w in words_of(p))
-        return cls(opened, words, dense_from=dense_from)
+        return cls(opened, frozenset(opened.manifest.glossary_words), dense_from=dense_from)
 
     @property
     def topics(self) -> frozenset[str]:

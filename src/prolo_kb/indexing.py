@@ -4,7 +4,8 @@ build works out once so that opening an index and searching it analyse nothing.
 Worked out here, at build time, into the manifest:
 
 - each entry's question and other wordings as stems (a stored field of the document);
-- each glossary term's wordings as stems (the synonyms);
+- each glossary term's wordings as stems (the synonyms), and their words as typed (for
+  spelling);
 - each escalation entry's warning signs as the words that make them signs, and its
   urgency;
 - how telling each stem of the questions and wordings is (its IDF);
@@ -31,7 +32,7 @@ from whoosh.reading import IndexReader
 from . import dictionary
 from .content import Document, GlossaryTerm, Language, PageMeta
 from .manifest import Manifest
-from .schema import SCHEMA_VERSION, analyze, build_schema, clinical_stem
+from .schema import SCHEMA_VERSION, analyze, build_schema, clinical_stem, words
 from .signs import sign_words
 from .store import LOCK_WAIT_SECONDS, OpenIndex, write_version
 from .terms import ENGLISH_DOCUMENTS, FIELD_BOOSTS, LENGTHS_FILE, telling
@@ -106,6 +107,8 @@ def _manifest_maker(analysis: _Analysis, pages: tuple[PageMeta, ...],
                                                (language or Language()).clinical) if stems),
             telling={stem: telling(reader, stem) for stem in sorted(analysis.wording_stems)},
             english=english_shares(reader),
+            glossary_words=tuple(sorted({w for g in glossary for p in (g.term, *g.lay)
+                                         for w in words(p)})),
         )
 
     return manifest

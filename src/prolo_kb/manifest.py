@@ -42,9 +42,11 @@ class Manifest(NamedTuple):
     clinical: tuple[tuple[str, ...], ...] = ()
     # how telling each stem of the questions and their other wordings is,
     telling: Mapping[str, float] = MappingProxyType({})
-    # and each indexed stem's share of English running text, where it can lower the
-    # stem's BM25 weight (prolo_kb.terms).
+    # each indexed stem's share of English running text, where it can lower the stem's
+    # BM25 weight (prolo_kb.terms),
     english: Mapping[str, float] = MappingProxyType({})
+    # and the glossary's words as typed (known to spelling even where no entry uses them).
+    glossary_words: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class Manifest(NamedTuple):
             "clinical": [list(stems) for stems in self.clinical],
             "telling": dict(self.telling),
             "english": dict(self.english),
+            "glossary_words": list(self.glossary_words),
         }
 
     @classmethod
@@ -85,6 +88,7 @@ class Manifest(NamedTuple):
             clinical=tuple(tuple(str(s) for s in stems) for stems in data["clinical"]),
             telling={str(k): float(v) for k, v in data["telling"].items()},
             english={str(k): float(v) for k, v in data["english"].items()},
+            glossary_words=tuple(str(w) for w in data["glossary_words"]),
         )
 
 
