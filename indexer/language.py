@@ -34,7 +34,7 @@ from .report import warn
 
 logger = logging.getLogger("prolo_kb")
 CONTEXT_KINDS = ("negated", "historical", "hypothetical")
-DIRECTIONS = ("before", "after", "right_after")
+DIRECTIONS = ("before", "after", "right_after", "next")
 
 
 class LanguageError(DataFileError):
@@ -104,8 +104,8 @@ def load_context(path: Path) -> Context:
     for kind in CONTEXT_KINDS:
         ways = raw.get(kind) or {}
         if not isinstance(ways, dict) or set(ways) - set(DIRECTIONS):
-            raise LanguageError(f"{path}: {kind} must have 'before', 'after' and/or "
-                                "'right_after' lists")
+            raise LanguageError(f"{path}: {kind} must have 'before', 'after', "
+                                "'right_after' and/or 'next' lists")
         context[kind] = {way: _phrases(path, f"{kind}.{way}", ways[way])
                          for way in DIRECTIONS if way in ways}
     # phrases that hold a trigger's words without being one ("is that a risk")

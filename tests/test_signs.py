@@ -55,6 +55,13 @@ def test_a_sign_keeps_the_words_that_make_it_one() -> None:
     ("infection risk", {"infected": "hypothetical"}),
     ("dizzy, what are the risks", {"dizzy": "asserted"}),
     ("i feel dizzy is that a risk", {"dizzy": "asserted"}),
+    # asking how to tell covers the sign next to it, not one said after it
+    ("how do i know if its infected its red and hot",
+     {"infected": "hypothetical", "red": "asserted"}),
+    ("how can i tell if the redness is spreading", {"red": "hypothetical"}),
+    # "i have" starts a new statement, typed without a comma
+    ("worried about infection i have been dizzy", {"infected": "hypothetical",
+                                                   "dizzy": "asserted"}),
     ("does it cause infection", {"infected": "hypothetical"}),
     ("worried about infection", {"infected": "hypothetical"}),
     ("my husband can't breathe", {"breath": "asserted"}),  # staff report for patients
@@ -107,6 +114,8 @@ def engine(real_index: Path) -> SearchEngine:
     ("i have chills and fever what are the risks", "same-day", "fever-after-injection"),
     ("pus coming out what are the risks", "same-day", "pus-from-injection-site"),
     ("i have a fever is that a risk", "same-day", "fever-after-injection"),
+    ("how do i know if its infected its red and hot and spreading", "same-day",
+     "redness-spreading-injection-site"),
 ])
 def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgency: str,
                                          first: str | None) -> None:
@@ -132,6 +141,7 @@ def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgen
     "i have an infected cut on my knee right where you will inject it, keep my appt?",
     "Can prolotherapy make my pain worse?",
     "will the shots make my knee swell up",
+    "how do i know if its an allergic reaction",
 ])
 def test_mentions_raise_no_banner(engine: SearchEngine, query: str) -> None:
     result = engine.search(query)

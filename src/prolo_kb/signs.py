@@ -98,7 +98,7 @@ class _Trigger(NamedTuple):
     start: int
     end: int  # exclusive
     scope: tuple[int, int]  # token positions it covers, end exclusive
-    adjacent: bool = False  # a "right_after" trigger: only a sign just before it
+    way: str = "before"  # "before", "after", "right_after" or "next" (the sign next to it)
 
 
 class SignDetector:
@@ -224,11 +224,11 @@ class SignDetector:
                 end = start + len(words)
                 if tuple(toks[start:end]) != words or not pseudo.isdisjoint(range(start, end)):
                     continue
-                if way == "before":
+                if way in ("before", "next"):
                     scope = (end, self._forward(toks, end, ends, sign_positions))
                 else:
                     scope = (self._backward(toks, start, ends), start)
-                found.append(_Trigger(category, start, end, scope, way == "right_after"))
+                found.append(_Trigger(category, start, end, scope, way))
         return found
 
     def _scope_ends(self, toks: list[str]) -> set[int]:
@@ -269,6 +269,7 @@ class SignDetector:
     @staticmethod
     def _context(span: tuple[int, ...], triggers: list[_Trigger],
                  toks: list[str]) -> tuple[str, str]:
+        """A sign's context: the first trigger whose scope holds it ("asserted" if none)."""
         low, high = min(span), max(span)
         for trig in triggers:
             if trig.start <= high and low < trig.end:
@@ -278,8 +279,10 @@ class SignDetector:
                     # ("an infection near where you'd inject")
                     return trig.category, " ".join(toks[trig.start:trig.end])
                 continue  # the trigger is part of the sign ("not feeling right")
-            if trig.adjacent and high != trig.start - 1:
+            if trig.way == "right_after" and high != trig.start - 1:
                 continue  # "fever risk", not "i have a fever what are the risks"
+            if trig.way == "next" and any(t not in FILLERS for t in toks[trig.end:low]):
+                continue  # "how do i know if it's infected", not the redness said after
             if trig.scope[0] <= low and high < trig.scope[1]:
                 return trig.category, " ".join(toks[trig.start:trig.end])
         return "asserted", ""
