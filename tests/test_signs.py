@@ -156,3 +156,16 @@ def test_explain_shows_each_sign_and_its_context(engine: SearchEngine) -> None:
     assert ("fever-after-injection", "negated") in seen
     assert ("redness-spreading-injection-site", "asserted") in seen
     assert "fever" in explained["absent"]  # "no fever" is not what the question is about
+
+
+def test_a_negated_sign_leaves_ranking_but_a_negated_glossary_phrase_stays(
+        engine: SearchEngine) -> None:
+    absent = engine.search("no fever, knee is sore", explain=True).explain
+    assert absent is not None
+    assert "fever" not in {c["typed"] for c in absent["concepts"]}
+    # "no improvement" is the glossary's wording of a treatment that did not work
+    failed = engine.search("pt s/p 3 tx w/ no improvement, what are the next options",
+                           explain=True)
+    assert failed.explain is not None
+    assert "no improv" in {c["typed"] for c in failed.explain["concepts"]}
+    assert failed.hits[0].doc.id == "if-it-does-not-work"

@@ -223,9 +223,12 @@ class _Search:
     def _plan(self, loose: str, found: list[Found],
               absent: frozenset[str]) -> tuple[Plan, list[str]]:
         table, reader = self.table, self.reader
-        # Signs the caller says are absent ("no fever") are not what the question is about.
-        stems = [s for s in analyze(loose) if s not in absent] or analyze(loose)
-        grouped = self.state.synonyms.units(stems)[:MAX_UNITS]
+        # Signs the caller says are absent ("no fever") are not what the question is about,
+        # but a glossary phrase holding the negation is a concept of its own ("no
+        # improvement" is a treatment that did not work).
+        every = self.state.synonyms.units(analyze(loose))
+        grouped = [u for u in every if not set(u[0]) <= absent
+                   or (len(u[0]) > 1 and len(u) > 1)][:MAX_UNITS] or every[:MAX_UNITS]
         units = [informative(table, reader, unit, self.model) for unit in grouped]
         known_units = [u for u in units if any(table.fields_with(reader, s)
                                                for alt in u for s in alt)]
@@ -233,7 +236,7 @@ class _Search:
                    and len(u[0][0]) > 2 and u[0][0].isalpha()]
         weights = [concept_weight(table, reader, u, self.model) for u in known_units]
         asserted = {f.sign.doc_id for f in found if f.context == "asserted"}
-        stem_set = set(stems)
+        stem_set = {s for u in grouped for s in u[0]}
         plan = Plan(
             units=known_units,
             weights=weights,
