@@ -76,6 +76,8 @@ def test_a_malformed_context_is_a_located_error(tmp_path: Path, in_context: str)
     ("I have to ask, do the injections hurt", ", do the injections hurt"),
     ("new patient has a question about cost", "cost"),
     ("patient with allergies asking whats in it", "patient with allergies whats in it"),
+    ("patient complains of sore knee", "sore knee"),
+    ("new patient wants appointment", "appointment"),
     ("ask a clinician about ice", "ask a clinician about ice"),  # no frame: kept
     ("the patient selection criteria", "the patient selection criteria"),
 ])
