@@ -116,6 +116,8 @@ def engine(real_index: Path) -> SearchEngine:
     ("i have a fever is that a risk", "same-day", "fever-after-injection"),
     ("how do i know if its infected its red and hot and spreading", "same-day",
      "redness-spreading-injection-site"),
+    ("the swelling keeps getting bigger every day", "same-day",
+     "redness-spreading-injection-site"),
 ])
 def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgency: str,
                                          first: str | None) -> None:
