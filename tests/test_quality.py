@@ -62,7 +62,7 @@ def test_recall_and_escalation_bars(items: list[Labelled], real_index: Path) -> 
     outcomes = run(SearchEngine(real_index), items)
     overall = score(outcomes)
     warning = by_kind(outcomes)["warning"]
-    assert overall.recall_at_1 >= 0.90 and overall.recall_at_3 >= 0.97, report(outcomes)
+    assert overall.recall_at_1 >= 0.92 and overall.recall_at_3 >= 0.975, report(outcomes)
     assert warning.recall_at_1 == 1.0, report(outcomes)
 
 
@@ -71,9 +71,9 @@ def test_fresh_questions_and_not_covered(real_index: Path) -> None:
     assert len(items) >= 150 and sum(not i.covered for i in items) >= 30
     outcomes = run(SearchEngine(real_index), items)
     overall = score(outcomes)
-    assert overall.recall_at_1 >= 0.90 and overall.recall_at_3 >= 0.95, report(outcomes)
+    assert overall.recall_at_1 >= 0.92 and overall.recall_at_3 >= 0.965, report(outcomes)
     flags = coverage(outcomes)
-    assert flags.flagged >= 0.80 and flags.wrongly_flagged <= 0.09, report(outcomes)
+    assert flags.flagged >= 0.84 and flags.wrongly_flagged <= 0.07, report(outcomes)
 
 
 def test_holdout_questions(real_index: Path) -> None:
@@ -81,7 +81,7 @@ def test_holdout_questions(real_index: Path) -> None:
     assert len(items) >= 120 and sum(not i.covered for i in items) >= 25
     outcomes = run(SearchEngine(real_index), items)
     overall = score(outcomes)
-    assert overall.recall_at_1 >= 0.90 and overall.recall_at_3 >= 0.98, report(outcomes)
+    assert overall.recall_at_1 >= 0.94 and overall.recall_at_3 >= 0.99, report(outcomes)
     flags = coverage(outcomes)
     # Lexical coverage cannot tell "do you do x-rays on site" from an imaging question:
     # the bar holds today's figures (README, "Not covered").
