@@ -156,7 +156,8 @@ class Language(NamedTuple):
     ``shorthand``: staff abbreviations and what they stand for ("pt" -> "patient");
     ``shorthand_context``: another meaning some have next to certain words;
     ``context``: ConText trigger phrases by category ("negated", "historical",
-    "hypothetical") and direction ("before" a sign, "after" it);
+    "hypothetical") and direction ("before" a sign, "after" it, "right_after", "next"),
+    and the pseudo-triggers under ``context["pseudo"]["any"]``;
     ``terminators``: words that end a trigger's scope;
     ``clinical``: words that mark a query as a clinician's;
     ``subject``: what the knowledge base is about ("prolotherapy"; ``kb_subject``);

@@ -79,11 +79,11 @@ class Stored(NamedTuple):
 class KBIndex:
     """One open index version, safe to share by threads."""
 
-    def __init__(self, opened: OpenIndex, glossary_words: frozenset[str], *,
-                 dense_from: int = DENSE_FROM) -> None:
+    def __init__(self, opened: OpenIndex, *, dense_from: int = DENSE_FROM) -> None:
         self.opened = opened
         self.path = opened.path
-        self.glossary_words = glossary_words  # known words even where no entry uses them
+        # known words even where no entry uses them (the build listed them)
+        self.glossary_words = frozenset(opened.manifest.glossary_words)
         self._local = threading.local()
         with reading(opened.path):
             self.terms = TermTable(self.reader(), opened.manifest.telling, _lengths(opened),
@@ -99,7 +99,7 @@ class KBIndex:
     def of(cls, opened: OpenIndex, *, dense_from: int = DENSE_FROM) -> KBIndex:
         """``dense_from``: from how many documents postings are kept as arrays
         (:mod:`prolo_kb.terms`)."""
-        return cls(opened, frozenset(opened.manifest.glossary_words), dense_from=dense_from)
+        return cls(opened, dense_from=dense_from)
 
     @property
     def topics(self) -> frozenset[str]:
