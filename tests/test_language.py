@@ -36,7 +36,7 @@ def test_a_shorthand_means_its_other_meaning_only_next_to_its_words(typed: str,
     out, used = expand_shorthand(typed, SHORTHAND, CONTEXTS)
     assert out == searched
     typed_shorthand = [t.lower().rstrip(".,?") for t in typed.split()]
-    assert [u.lower() for u in used] == [t for t in typed_shorthand if t in SHORTHAND]
+    assert [u.lower() for u, _ in used] == [t for t in typed_shorthand if t in SHORTHAND]
 
 
 def test_contexts_travel_through_the_manifest() -> None:

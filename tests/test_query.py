@@ -11,7 +11,8 @@ import pytest
 
 from prolo_kb import ranking
 from prolo_kb.errors import IndexUnavailable
-from prolo_kb.search import SearchEngine
+from prolo_kb.schema import analyze
+from prolo_kb.search import SearchEngine, _unknown_words
 
 EVERYDAY = Path(__file__).parent / "data" / "everyday.txt"
 
@@ -112,6 +113,33 @@ def test_a_question_naming_the_subject_is_never_not_covered(engine: SearchEngine
     unnamed = engine.search(other, explain=True)
     assert unnamed.explain is not None and unnamed.explain["names_subject"] is False
     assert unnamed.not_covered
+
+
+def test_number_words_and_digits_are_one_term(engine: SearchEngine) -> None:
+    """The site writes "every four to six weeks"; staff type "every 4-6 wks"."""
+    assert analyze("every four to six weeks") == analyze("every 4-6 weeks")
+    result = engine.search("f/u every 4-6 wks?")
+    assert not result.not_covered
+    assert "injection-interval" in [h.doc.id for h in result.hits[:3]]
+
+
+def test_a_shorthands_meaning_counts_as_the_one_word_typed(engine: SearchEngine) -> None:
+    """"mcl" is spelt out as medial collateral ligament; the base says "ligament" but not
+    "medial" or "collateral", which must not weigh as two words no entry uses."""
+    result = engine.search("grade 2 mcl sprain", explain=True)
+    assert result.explain is not None and result.explain["unknown_words"] == []
+    assert not result.not_covered and result.hits[0].doc.id == "severe-sprain"
+
+
+@pytest.mark.parametrize(("unknown", "spelt", "left"), [
+    (["medial", "collater"], [["medial", "collater", "ligament"]], []),
+    (["coronari", "arteri", "bypass", "graft"],
+     [["coronari", "arteri", "bypass", "graft"]], ["coronari"]),  # counted once
+    (["sitter", "medial"], [["medial", "collater", "ligament"]], ["sitter"]),
+])
+def test_unknown_words_of_a_shorthands_meaning(unknown: list[str], spelt: list[list[str]],
+                                                left: list[str]) -> None:
+    assert _unknown_words(unknown, spelt) == left
 
 
 def test_a_reported_sign_is_never_not_covered(engine: SearchEngine) -> None:

@@ -52,12 +52,12 @@ def clean_query(raw: str) -> str:
 
 def expand_shorthand(text: str, shorthand: Mapping[str, str],
                      contexts: Mapping[str, ShorthandContext] | None = None
-                     ) -> tuple[str, list[str]]:
+                     ) -> tuple[str, list[tuple[str, str]]]:
     """``text`` with each shorthand token replaced by what it means (its other meaning
-    next to the words ``contexts`` name), and the shorthands that were expanded."""
+    next to the words ``contexts`` name), and each shorthand expanded with its meaning."""
     if not shorthand:
         return text, []
-    used: list[str] = []
+    used: list[tuple[str, str]] = []
     tokens = _TOKEN.findall(text)
     out = []
     for n, token in enumerate(tokens):
@@ -69,7 +69,7 @@ def expand_shorthand(text: str, shorthand: Mapping[str, str],
         other = (contexts or {}).get(core.lower())
         if other is not None and _in_context(other, tokens, n):
             meaning = other.means
-        used.append(core)
+        used.append((core, meaning))
         out.append(meaning + token[len(core):])
     return " ".join(out), used
 

@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -49,13 +49,23 @@ STOP_WORDS = frozenset(
 TOKEN_PATTERN = r"\w+(?:\.?\w+)*"
 
 
+# Number words and digits say the same thing: the site writes "four to six weeks" and
+# "24 to 72 hours"; staff type "every 4-6 wks" and "two days after".
+NUMBER_WORDS = {word: str(n) for n, word in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+     "ten", "eleven", "twelve"])}
+
+
 # functools' cache: Whoosh's own StemFilter cache (an LFU dict) is not thread-safe; once
 # full, evicting from it while another thread stems raises RuntimeError.
 @lru_cache(maxsize=50_000)
 def clinical_stem(word: str) -> str:
-    """Porter stemming, except for "-itis" words: Porter turns "tendonitis" into "tendon"
-    and "arthritis" into "arthriti", merging a condition with the tissue it affects."""
-    return word if word.endswith("itis") else porter_stem(word)
+    """Porter stemming, except for "-itis" words (Porter turns "tendonitis" into "tendon"
+    and "arthritis" into "arthriti", merging a condition with the tissue it affects) and
+    number words, which become digits ("six" and "6" are one term)."""
+    if word.endswith("itis"):
+        return word
+    return NUMBER_WORDS.get(word) or porter_stem(word)
 
 
 @cache

@@ -65,6 +65,18 @@ URGENCY_ORDER = ("emergency", "same-day")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _unknown_words(unknown: list[str], spelt: list[list[str]]) -> list[str]:
+    """The words no entry uses, a shorthand's meaning counting as the one word typed: not
+    at all when the base uses one of its words ("mcl": medial collateral *ligament*),
+    else once ("cabg")."""
+    out = list(unknown)
+    for stems in spelt:
+        missing = [w for w in stems if w in out]
+        for word in missing[1 if len(missing) == len(stems) else 0:]:
+            out.remove(word)
+    return out
+
+
 class _State:
     """Everything derived from one index version; replaced whole on reload."""
 
@@ -180,7 +192,7 @@ class _Search:
             audience: str | None) -> SearchResult:
         read = self.state.understanding.read(text)
         found, phrases = read.signs, read.phrases
-        plan, unknown = self._plan(read.loose, found, read.absent)
+        plan, unknown = self._plan(read.loose, found, read.absent, read.spelt)
         if not plan.units and not unknown and not phrases:
             raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
                              "add a word about the question")
@@ -220,8 +232,8 @@ class _Search:
             explain=self.explain,
         )
 
-    def _plan(self, loose: str, found: list[Found],
-              absent: frozenset[str]) -> tuple[Plan, list[str]]:
+    def _plan(self, loose: str, found: list[Found], absent: frozenset[str],
+              spelt: list[str]) -> tuple[Plan, list[str]]:
         table, reader = self.table, self.reader
         # Signs the caller says are absent ("no fever") are not what the question is about,
         # but a glossary phrase holding the negation is a concept of its own ("no
@@ -232,8 +244,10 @@ class _Search:
         units = [informative(table, reader, unit, self.model) for unit in grouped]
         known_units = [u for u in units if any(table.fields_with(reader, s)
                                                for alt in u for s in alt)]
-        unknown = [" ".join(u[0]) for u in units if u not in known_units
-                   and len(u[0][0]) > 2 and u[0][0].isalpha()]
+        unknown = _unknown_words(
+            [" ".join(u[0]) for u in units if u not in known_units
+             and len(u[0][0]) > 2 and u[0][0].isalpha()],
+            [analyze(means) for means in spelt])
         weights = [concept_weight(table, reader, u, self.model) for u in known_units]
         asserted = {f.sign.doc_id for f in found if f.context == "asserted"}
         stem_set = {s for u in grouped for s in u[0]}

@@ -48,6 +48,7 @@ class Understood(NamedTuple):
     corrections: dict[str, str]  # typed -> used
     searched: str  # and shorthand spelt out
     shorthand: list[str]  # the shorthands spelt out
+    spelt: list[str]  # what each of them means, in the same order
     signs: list[Found]  # warning signs in the typed words, with their context
     absent: frozenset[str]  # stems of sign words the caller says are absent
     phrases: list[tuple[str, ...]]  # the stems of each quoted phrase
@@ -76,7 +77,7 @@ class Understanding:
 
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
-        searched, shorthand = expand_shorthand(corrected, self._shorthand, self._contexts)
+        searched, used = expand_shorthand(corrected, self._shorthand, self._contexts)
         signs, absent = self._detector.detect(searched)
         phrases = [p for p in (tuple(analyze(q)) for q in _QUOTED.findall(searched)) if p]
         loose = _QUOTED.sub(" ", searched).replace('"', " ")
@@ -86,7 +87,8 @@ class Understanding:
             if analyze(unframed):  # a query that is all frame is searched whole
                 frame = [" ".join(m.group().split()) for m in self._frame.finditer(loose)]
                 loose = unframed
-        return Understood(corrected, corrections, searched, shorthand, signs, absent,
+        return Understood(corrected, corrections, searched, [short for short, _ in used],
+                          [means for _, means in used], signs, absent,
                           phrases[:MAX_PHRASES], loose, frame)
 
     def is_clinical(self, stems: set[str]) -> bool:
