@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from prolo_kb.cli import main
-from prolo_kb.content import Document, PageMeta
+from prolo_kb.content import Document, GlossaryTerm, PageMeta
 from prolo_kb.health import assess, run_check
 from prolo_kb.health_text import format_report, report_json, table
 from prolo_kb.indexing import write_index
@@ -313,6 +313,23 @@ def _directive_options(option: str) -> int:
     pattern = re.compile(rf"^:{option}\s*$", re.M)
     return sum(len(pattern.findall(f.read_text(encoding="utf-8")))
                for f in (REPO / "docs").rglob("*.md"))
+
+
+def test_glossary_wordings_read_as_one_word_are_listed_never_blocking(
+        tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    write_index(path, [faq("a")], pages=[page("faq")], sources={"clinic-page": "Test Clinic"},
+                glossary=[GlossaryTerm("fever", "A raised temperature.",
+                                       ("a temp", "high temperature", "feverish")),
+                          GlossaryTerm("allergy", "A bad reaction.", ("sensitive to",))])
+    code, data = check_json(path)
+    assert code == 0 and data["ok"]
+    assert data["glossary_one_word"] == [
+        {"term": "fever", "wording": "a temp", "reads_as": "temp"},
+        {"term": "allergy", "wording": "sensitive to", "reads_as": "sensit"}]
+    text = check(path)[1]
+    assert "Glossary wordings the search reads as one word (2)" in text
+    assert re.search(r"allergy\s+sensitive to\s+sensit", text)
 
 
 def test_real_content_passes_and_the_report_is_honest(

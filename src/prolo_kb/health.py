@@ -25,11 +25,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from .content import Document, PageMeta, parse_date
+from .content import Document, GlossaryTerm, PageMeta, parse_date
 from .errors import KBError
 from .manifest import Manifest
 from .placeholders import Placeholder, unset
 from .placeholders import read as read_settings
+from .schema import analyze, words
 from .store import iter_documents, open_index
 
 MAX_GRADE = 8.0
@@ -94,6 +95,20 @@ class Graded:
 
 
 @dataclass(frozen=True)
+class OneWord:
+    """A glossary wording of several words that the search reads as one: without its
+    stop words "a temp" is "temp", so every "temp" stands for the group. Often meant
+    ("a temp"), sometimes a trap ("why it works" was why + work); never blocking."""
+
+    term: str
+    wording: str
+    reads_as: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"term": self.term, "wording": self.wording, "reads_as": self.reads_as}
+
+
+@dataclass(frozen=True)
 class HealthReport:
     """Everything ``prolo-kb check`` reports, computed from one index."""
 
@@ -114,6 +129,7 @@ class HealthReport:
     by_topic: dict[str, dict[str, int]]
     by_audience: dict[str, dict[str, int]]
     problems: tuple[Problem, ...] = field(default=())
+    one_word: tuple[OneWord, ...] = ()  # glossary wordings the search reads as one word
     # Settings still at a placeholder (listed, never blocking); None: not recorded.
     placeholders: tuple[Placeholder, ...] | None = None
 
@@ -164,6 +180,16 @@ def _graded(docs: Iterable[Document], max_grade: float) -> list[Graded]:
         found.append(Graded(doc, what, doc.grade is not None and doc.grade > max_grade))
     found.sort(key=lambda g: (g.doc.grade is None, -(g.doc.grade or 0.0), _doc_key(g.doc)))
     return found
+
+
+def _one_word(glossary: Iterable[GlossaryTerm]) -> tuple[OneWord, ...]:
+    found = []
+    for group in glossary:
+        for wording in (group.term, *group.lay):
+            stems = analyze(wording)
+            if len(stems) == 1 and len(words(wording)) > 1:
+                found.append(OneWord(group.term, wording, stems[0]))
+    return tuple(found)
 
 
 def _count(docs: Iterable[Document],
@@ -257,6 +283,7 @@ def assess(
         by_topic=_count(docs, lambda d: [d.topic or "(none)"]),
         by_audience=_count(docs, lambda d: list(d.audience) or ["(none)"]),
         problems=tuple(problems),
+        one_word=_one_word(manifest.glossary),
     )
 
 

@@ -165,6 +165,18 @@ def _counts_text(report: HealthReport) -> list[str]:
     return out
 
 
+def _one_word_text(report: HealthReport, width: int) -> list[str]:
+    found = report.one_word
+    out = _heading(f"Glossary wordings the search reads as one word ({len(found)})")
+    if not found:
+        return [*out, "  None."]
+    return [*out, "  Without its small words each stands for its group wherever that one "
+            "word is typed.", "  Keep it only if the word alone means the term "
+            "(docs/_data/glossary.yaml).",
+            *table(["Term", "Wording", "Read as"],
+                   [(o.term, o.wording, o.reads_as) for o in found], width=width, wrap=1)]
+
+
 def _placeholders_text(report: HealthReport, width: int) -> list[str]:
     found = report.placeholders
     if found is None:
@@ -192,6 +204,7 @@ def format_report(report: HealthReport, *, width: int = 100) -> str:
         *_sources_text(report, width),
         *_escalations_text(report, width),
         *_counts_text(report),
+        *_one_word_text(report, width),
         *_placeholders_text(report, width),
         "",
     ]
@@ -234,6 +247,7 @@ def report_json(report: HealthReport) -> dict[str, Any]:
                             for d in report.without_sources],
         "escalations": [{**_entry(d), "signs": list(d.signs)} for d in report.escalations],
         "counts": {"by_topic": report.by_topic, "by_audience": report.by_audience},
+        "glossary_one_word": [o.to_dict() for o in report.one_word],
         "placeholders": (None if report.placeholders is None
                          else [p.to_dict() for p in report.placeholders]),
     }
