@@ -11,6 +11,7 @@ import pytest
 
 from prolo_kb import ranking
 from prolo_kb.errors import IndexUnavailable
+from prolo_kb.query import question_word
 from prolo_kb.schema import analyze
 from prolo_kb.search import SearchEngine, _unknown_words
 
@@ -113,6 +114,37 @@ def test_a_question_naming_the_subject_is_never_not_covered(engine: SearchEngine
     unnamed = engine.search(other, explain=True)
     assert unnamed.explain is not None and unnamed.explain["names_subject"] is False
     assert unnamed.not_covered
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("How does prolotherapy work?", "how"),
+    ("Does prolotherapy work?", "yes/no"),
+    ("my knee hurts, how long will it last", "how"),  # among the first few words
+    ("What’s in the shot", "what"),
+    ("whats in it", "what"),
+    ("Can I take ibuprofen?", "yes/no"),
+    ("prolo knee cost", None),  # keywords ask for nothing in particular
+    ("pain shows up in the evening only when i walk", None),  # "shows" is not "how",
+    # and "when" comes after the first few words
+])
+def test_question_word(text: str, asks: str | None) -> None:
+    assert question_word(text) == asks
+
+
+@pytest.mark.parametrize(("query", "first"), [
+    ("does prolotherapy work", "does-it-work"),
+    ("how does prolotherapy work", "how-does-it-work"),
+    ("does it work", "does-it-work"),
+    ("how does it work", "how-does-it-work"),
+])
+def test_a_question_word_tells_questions_with_the_same_words_apart(
+        engine: SearchEngine, query: str, first: str) -> None:
+    """Without its stop words "how does it work" is "does it work": the question word
+    decides between the two FAQ entries."""
+    result = engine.search(query, explain=True)
+    assert result.hits[0].doc.id == first
+    assert result.hits[0].explain is not None
+    assert "same question word" in result.hits[0].explain
 
 
 def test_number_words_and_digits_are_one_term(engine: SearchEngine) -> None:

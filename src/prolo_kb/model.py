@@ -72,6 +72,10 @@ class RankingModel(NamedTuple):
     clinical_faq_preference: float = 1.0
     """The FAQ preference when the query is in clinicians' words: a page section that
     holds the exact fact is not buried under patient answers."""
+    same_question_word: float = 1.2
+    """An FAQ whose question opens like the query ("how", "why", a yes-or-no "does ...")
+    asks what was asked: "How does prolotherapy work?" and "Does prolotherapy work?" keep
+    the same words once "how" is dropped as a stop word."""
     clinical_lean: float = 1.5
     """Multiplier for entries for physicians when the query is in clinicians' words."""
     unasserted_escalation: float = 0.2

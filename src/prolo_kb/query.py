@@ -9,6 +9,7 @@
   the glossary's two-word terms: one written as a single word is split ("xrays" ->
   "x-rays"), and a real word one edit from its partner's usual neighbour is the
   misspelling it looks like there ("side affects" -> "side effects").
+- :func:`question_word`: what kind of answer a question wants ("how", "why", yes or no).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
+from functools import lru_cache
 from itertools import pairwise
 
 from whoosh.support.levenshtein import damerau_levenshtein
@@ -36,6 +38,31 @@ _TOKEN = re.compile(r"[^\s]+")
 _JOINERS = re.compile(r"[\s-]+")
 MIN_PAIRED = 4  # a word shorter than this is never taken for its neighbour's partner
 MIN_JOINED = 5  # nor a run-together term this short
+
+
+# The word a question opens with says what kind of answer it wants, though the search
+# drops it as a stop word: "How does prolotherapy work?" and "Does prolotherapy work?"
+# keep the same words. A question word counts among the first few words ("my knee hurts,
+# how long will it last"); a question opening with a verb asks yes or no.
+QUESTION_WORDS = frozenset(("how", "why", "when", "where", "who", "what", "which"))
+YES_NO = "yes/no"
+_YES_NO_OPENERS = frozenset((
+    "am", "is", "are", "was", "do", "does", "did", "can", "could", "will", "would",
+    "should", "may", "has", "have", "had"))
+QUESTION_WORD_WITHIN = 6
+
+
+@lru_cache(maxsize=4096)
+def question_word(text: str) -> str | None:
+    """What kind of answer ``text`` asks for: its question word ("how", "why", ...), or
+    "yes/no" for a question opening with a verb ("does", "can", "is"); None for keywords
+    ("prolo knee cost"). "what's" and "how's" count as "what" and "how"."""
+    words: list[str] = [w.removesuffix("'s").removesuffix("’s")
+             for w in re.findall(r"[\w'’]+", text.lower())[:QUESTION_WORD_WITHIN]]
+    for word in words:
+        if word in QUESTION_WORDS or (word[:-1] in QUESTION_WORDS and word.endswith("s")):
+            return word if word in QUESTION_WORDS else word[:-1]
+    return YES_NO if words and words[0] in _YES_NO_OPENERS else None
 
 
 def clean_query(raw: str) -> str:

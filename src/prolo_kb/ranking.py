@@ -15,6 +15,7 @@ from whoosh.reading import IndexReader
 
 from .content import Document
 from .model import MODEL, RankingModel
+from .query import question_word
 from .synonyms import Unit
 from .terms import TermTable
 
@@ -62,6 +63,7 @@ class Plan(NamedTuple):
     unasserted: frozenset[str]  # escalation entries whose signs are only mentioned
     reported: frozenset[str]  # escalation entries whose signs the caller reports
     subject: bool = False  # names what the base is about ("prolo"): never "not covered"
+    asks: str | None = None  # its question word (prolo_kb.query.question_word)
 
 
 def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...]) -> float:
@@ -154,6 +156,8 @@ def rerank(candidates: Sequence[Candidate], plan: Plan, holders: Sequence[set[in
             share = sum(w for held, w in zip(holders, plan.weights, strict=True)
                         if cand.docnum in held) / total_weight
             factors["coordination"] = (1.0 - model.coordination) + model.coordination * share
+        if plan.asks and doc.kind == "faq" and question_word(doc.title) == plan.asks:
+            factors["same question word"] = model.same_question_word
         if plan.clinical and "physician" in doc.audience:
             factors["clinical lean"] = model.clinical_lean
         if doc.id in plan.reported:

@@ -48,12 +48,12 @@ from .ranking import (
 )
 from .results import Hit, SearchResult
 from .schema import analyze
-from .signs import Found, reported_entries
+from .signs import reported_entries
 from .snippets import Snippets
 from .store import OpenIndex, resolve
 from .synonyms import MAX_ALTERNATIVES, Synonyms
 from .terms import DENSE_FROM, WARM_DENSE_FROM
-from .understanding import MAX_PHRASES, Understanding
+from .understanding import MAX_PHRASES, Understanding, Understood
 
 __all__ = ["MAX_ALTERNATIVES", "MAX_LIMIT", "MAX_PHRASES", "MAX_QUERY_CHARS", "MAX_UNITS",
            "Hit", "SearchEngine", "SearchResult"]
@@ -192,7 +192,7 @@ class _Search:
             audience: str | None) -> SearchResult:
         read = self.state.understanding.read(text)
         found, phrases = read.signs, read.phrases
-        plan, unknown = self._plan(read.loose, found, read.absent, read.spelt)
+        plan, unknown = self._plan(read)
         if not plan.units and not unknown and not phrases:
             raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
                              "add a word about the question")
@@ -211,7 +211,7 @@ class _Search:
             self.explain.update({
                 "searched": read.searched, "corrections": read.corrections,
                 "shorthand": read.shorthand, "absent": sorted(read.absent),
-                "frame": read.frame,
+                "frame": read.frame, "asks": read.asks,
                 "signs": [{"entry": f.sign.doc_id, "sign": f.sign.phrase, "words": f.words,
                            "context": f.context, "trigger": f.trigger} for f in found],
                 "unknown_words": unknown, "covered": round(covered, 4),
@@ -232,13 +232,12 @@ class _Search:
             explain=self.explain,
         )
 
-    def _plan(self, loose: str, found: list[Found], absent: frozenset[str],
-              spelt: list[str]) -> tuple[Plan, list[str]]:
-        table, reader = self.table, self.reader
+    def _plan(self, read: Understood) -> tuple[Plan, list[str]]:
+        table, reader, found, absent = self.table, self.reader, read.signs, read.absent
         # Signs the caller says are absent ("no fever") are not what the question is about,
         # but a glossary phrase holding the negation is a concept of its own ("no
         # improvement" is a treatment that did not work).
-        every = self.state.synonyms.units(analyze(loose))
+        every = self.state.synonyms.units(analyze(read.loose))
         grouped = [u for u in every if not set(u[0]) <= absent
                    or (len(u[0]) > 1 and len(u) > 1)][:MAX_UNITS] or every[:MAX_UNITS]
         units = [informative(table, reader, unit, self.model) for unit in grouped]
@@ -247,7 +246,7 @@ class _Search:
         unknown = _unknown_words(
             [" ".join(u[0]) for u in units if u not in known_units
              and len(u[0][0]) > 2 and u[0][0].isalpha()],
-            [analyze(means) for means in spelt])
+            [analyze(means) for means in read.spelt])
         weights = [concept_weight(table, reader, u, self.model) for u in known_units]
         asserted = {f.sign.doc_id for f in found if f.context == "asserted"}
         stem_set = {s for u in grouped for s in u[0]}
@@ -260,6 +259,7 @@ class _Search:
             unasserted=frozenset(f.sign.doc_id for f in found) - asserted,
             reported=frozenset(asserted),
             subject=self.state.understanding.names_subject(grouped),
+            asks=read.asks,
         )
         if self.explain is not None:
             self.explain["concepts"] = [

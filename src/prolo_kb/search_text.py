@@ -47,6 +47,9 @@ def format_explain(result: SearchResult) -> str:
         lines.append(f"  shorthand spelt out: {', '.join(info['shorthand'])}")
     if info.get("frame"):
         lines.append(f"  left out as the question's frame: {', '.join(info['frame'])}")
+    if info.get("asks"):
+        lines.append(f"  asks: {info['asks']} (an FAQ whose question opens the same way "
+                     "gains)")
     for concept in info.get("concepts", []):
         synonyms = f" (also: {', '.join(concept['synonyms'])})" if concept["synonyms"] else ""
         lines.append(f"  concept {concept['typed']!r} weight {concept['weight']}{synonyms}")

@@ -5,8 +5,9 @@ shorthand and its contexts, the glossary's words and terms for spelling, the war
 signs and their ConText triggers, what the base is about); :meth:`Understanding.read`
 turns a cleaned query into an :class:`Understood`: shorthand spelt out, misspellings
 fixed (never a real word), warning signs found in the typed words with their context,
-quoted phrases, the sign words the caller says are absent, and the frame around the
-question ("pt asking", "my husband wants to know if"), which ranking leaves out.
+quoted phrases, the sign words the caller says are absent, the frame around the
+question ("pt asking", "my husband wants to know if"), which ranking leaves out, and the
+kind of answer it asks for ("how", "why", yes or no).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from .index_reader import KBIndex
-from .query import Speller, expand_shorthand
+from .query import Speller, expand_shorthand, question_word
 from .schema import analyze
 from .signs import FeverReading, Found, Sign, SignDetector
 from .synonyms import Unit
@@ -54,6 +55,7 @@ class Understood(NamedTuple):
     phrases: list[tuple[str, ...]]  # the stems of each quoted phrase
     loose: str  # what ranking reads: ``searched`` without the quotes and the frame
     frame: list[str]  # the words framing the question ("pt asking"), left out of ranking
+    asks: str | None  # its question word ("how", "why", "yes/no"); None for keywords
 
 
 class Understanding:
@@ -89,7 +91,7 @@ class Understanding:
                 loose = unframed
         return Understood(corrected, corrections, searched, [short for short, _ in used],
                           [means for _, means in used], signs, absent,
-                          phrases[:MAX_PHRASES], loose, frame)
+                          phrases[:MAX_PHRASES], loose, frame, question_word(loose))
 
     def is_clinical(self, stems: set[str]) -> bool:
         """Whether the query is in clinicians' words (all of one listed word or phrase)."""
