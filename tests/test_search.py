@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from kbfactory import SAMPLE_DOCS, SAMPLE_GLOSSARY, faq, make_index, section
 
+from prolo_kb.content import GlossaryTerm
 from prolo_kb.errors import QueryError
 from prolo_kb.indexing import memory_index
 from prolo_kb.search import MAX_QUERY_CHARS, SearchEngine
@@ -45,6 +46,25 @@ def test_lay_words_find_the_clinical_answer(engine: SearchEngine) -> None:
 ])
 def test_the_right_one_of_two(docs: list[object], query: str, want: str) -> None:
     assert top(engine_of(*docs), query) == want
+
+
+def test_a_synonym_counts_only_whole_a_typed_word_alone() -> None:
+    """A glossary wording means its concept only whole: "worn out joints" does not say
+    "out of pocket" (cost). A word the caller typed counts by itself: "regular doctor"
+    asks about doctors."""
+    glossary = (GlossaryTerm("cost", "What you pay.", ("out of pocket", "price")),
+                GlossaryTerm("family doctor", "Your own doctor.", ("regular doctor",)))
+    engine = SearchEngine(memory_index([
+        faq("cost", "What does a visit cost?", "Ask the front desk. Some pay out of pocket."),
+        faq("worn", "Is it for worn out joints?", "Yes, worn joints are on the list."),
+        faq("doctors", "Why don't more doctors offer it?", "It is not well known."),
+    ], glossary=glossary))
+    worn = {h.doc.id: h for h in engine.search("price for worn joints", explain=True).hits}
+    assert worn["worn"].explain is not None and worn["worn"].explain["coordination"] < 1
+    assert worn["cost"].explain is not None and worn["cost"].explain["coordination"] < 1
+    doctors = engine.search("why doesnt my regular doctor offer it", explain=True)
+    assert doctors.hits[0].doc.id == "doctors" and doctors.explain is not None
+    assert doctors.explain["covered"] == 1.0
 
 
 def test_typos_are_corrected_and_reported(engine: SearchEngine) -> None:

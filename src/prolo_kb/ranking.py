@@ -52,12 +52,24 @@ class Ranked(NamedTuple):
     factors: dict[str, float]  # what each re-ranking factor multiplied the score by
 
 
+class Said(NamedTuple):
+    """How a text says a concept: any word typed ("regular doctor": "doctor" is something
+    asked about), or a synonym whole (glossary wordings mean the concept only together:
+    "out of pocket" is not said by "worn out")."""
+
+    typed: frozenset[str]
+    synonyms: tuple[frozenset[str], ...]
+
+    def by(self, stems: frozenset[str]) -> bool:
+        return not self.typed.isdisjoint(stems) or any(s <= stems for s in self.synonyms)
+
+
 class Plan(NamedTuple):
     """What ranking needs to know of the query."""
 
     units: list[Unit]  # its concepts
     weights: list[float]  # how telling each is
-    concepts: list[frozenset[str]]  # every stem of each concept, synonyms included
+    concepts: list[Said]  # how a text says each concept
     expanded: frozenset[str]  # every stem searched
     clinical: bool  # written in clinicians' words
     unasserted: frozenset[str]  # escalation entries whose signs are only mentioned
@@ -132,7 +144,7 @@ class _Coverage:
             return 0.0
         asked = sum(wording.telling[s] for s in shared) / wording.total
         own = wording.stems
-        answered = sum(w for c, w in self.concepts if not c.isdisjoint(own))
+        answered = sum(w for c, w in self.concepts if c.by(own))
         return asked * answered / self.total
 
 
@@ -174,14 +186,14 @@ def rerank(candidates: Sequence[Candidate], plan: Plan, holders: Sequence[set[in
     return ranked
 
 
-def held_share(doc_stems: frozenset[str], plan: Plan, unknown_weight: float) -> float:
-    """The share of the query's telling weight a document says (for "not covered");
-    ``unknown_weight`` is the weight of the words the index has never seen."""
+def held_share(held: Sequence[bool], plan: Plan, unknown_weight: float) -> float:
+    """The share of the query's telling weight a document says (for "not covered"),
+    ``held[i]`` whether it says concept i; ``unknown_weight`` is the weight of the words
+    the index has never seen."""
     total = sum(plan.weights) + unknown_weight
     if total <= 0:
         return 1.0
-    held = sum(w for c, w in zip(plan.concepts, plan.weights, strict=True) if c & doc_stems)
-    return held / total
+    return sum(w for h, w in zip(held, plan.weights, strict=True) if h) / total
 
 
 def escalation_first(ranked: list[Ranked], reported: dict[str, tuple[int, str]],

@@ -36,6 +36,7 @@ from .ranking import (
     Candidate,
     Plan,
     Ranked,
+    Said,
     Wording,
     concept_weight,
     escalation_first,
@@ -253,7 +254,8 @@ class _Search:
         plan = Plan(
             units=known_units,
             weights=weights,
-            concepts=[frozenset(s for alt in u for s in alt) for u in known_units],
+            concepts=[Said(frozenset(u[0]), tuple(frozenset(alt) for alt in u[1:]))
+                      for u in known_units],
             expanded=frozenset(s for u in known_units for alt in u for s in alt),
             clinical=self.state.understanding.is_clinical(stem_set),
             unasserted=frozenset(f.sign.doc_id for f in found) - asserted,
@@ -286,7 +288,7 @@ class _Search:
                                     [self.index.phrase(p) for p in phrases], allowed,
                                     max(self.model.candidates, limit))
         docnums = [docnum for docnum, _ in best]
-        holders = [table.holding(reader, concept, docnums) for concept in plan.concepts]
+        holders = [self._saying(concept, docnums) for concept in plan.concepts]
         candidates = []
         idf = partial(table.telling, reader)
         for docnum, score in best:
@@ -299,13 +301,25 @@ class _Search:
         covered = 0.0
         if ranked:
             top = next(c.docnum for c in candidates if c.doc.id == ranked[0].doc.id)
-            held = frozenset(s for c, h in zip(plan.concepts, holders, strict=True)
-                             if top in h for s in c)
+            held = [top in h for h in holders]
             # A word the index has never seen weighs the most a word can: the query asks
             # about something no entry mentions.
             most = log(self.table.doc_count) + 1
             covered = held_share(held, plan, unknown * most * self.model.unknown_weight)
         return ranked, total, covered
+
+    def _saying(self, concept: Said, docnums: list[int]) -> set[int]:
+        """Which of ``docnums`` say the concept (:class:`~prolo_kb.ranking.Said`) in their
+        questions, other wordings or text."""
+        table, reader = self.table, self.reader
+        said = table.holding(reader, concept.typed, docnums)
+        for synonym in concept.synonyms:
+            stems = iter(synonym)
+            holders = table.holding(reader, (next(stems),), docnums) - said
+            for stem in stems:
+                holders &= table.holding(reader, (stem,), docnums)
+            said |= holders
+        return said
 
     def _hits(self, ranked: list[Ranked], plan: Plan) -> tuple[Hit, ...]:
         marked = plan.expanded
