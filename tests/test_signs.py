@@ -25,7 +25,8 @@ def detector() -> SignDetector:
         ("fever", "fever"), ("fever", "chills"), ("red", "red and hot"),
         ("red", "spreading redness"), ("breath", "can't breathe"),
         ("dizzy", "dizzy"), ("infected", "infection"), ("allergy", "lips swelling"),
-        ("site", "red where injected"),
+        ("site", "red where injected"), ("worse", "pain worse and worse"),
+        ("swallow", "hard to swallow"), ("swallow", "barely swallow"),
     ]]
     return SignDetector(signs, context, terminators, FeverReading("fever", *fever[1:]))
 
@@ -71,6 +72,17 @@ def test_a_sign_keeps_the_words_that_make_it_one() -> None:
     ("skin is red near where you'll inject", {"site": "hypothetical"}),
     ("red where they will inject next week", {"site": "hypothetical"}),
     ("red where you injected", {"site": "asserted"}),
+    # what is gone is what was said last, unless only more signs come before it
+    ("can barely swallow and my voice has gone hoarse", {"swallow": "asserted"}),
+    ("lips swelling and the itching went away", {"allergy": "asserted"}),
+    ("fever and chills have stopped", {"fever": "negated"}),
+    # a long-standing pattern is not something the shots started
+    ("i get dizzy every winter", {"dizzy": "historical"}),
+    # a repeated word of a sign must be said twice
+    ("is the pain worse the day after", {}),
+    ("pain worse and worse since the shot", {"worse": "asserted"}),
+    # an idiom is not a sign
+    ("excitement is at fever pitch", {}),
 ])
 def test_context_of_each_sign(detector: SignDetector, text: str, want: dict[str, str]) -> None:
     assert contexts(detector, text) == want
@@ -118,6 +130,12 @@ def engine(real_index: Path) -> SearchEngine:
      "redness-spreading-injection-site"),
     ("the swelling keeps getting bigger every day", "same-day",
      "redness-spreading-injection-site"),
+    # the most urgent entry first, so the first answer says what the banner says
+    ("hives all over my arms after the shot and i feel lightheaded", "emergency",
+     "allergic-reaction"),
+    ("can barely swallow and my voice has gone hoarse since the neck shots", "emergency",
+     "allergic-reaction"),
+    ("she feels faint and itchy all over after the shots", "emergency", "allergic-reaction"),
 ])
 def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgency: str,
                                          first: str | None) -> None:
@@ -144,6 +162,11 @@ def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgen
     "Can prolotherapy make my pain worse?",
     "will the shots make my knee swell up",
     "how do i know if its an allergic reaction",
+    "how would I know if the injection site got infected?",
+    "will prolotherapy help the burning sciatica pain down my leg?",
+    "what's the difference between normal soreness and pain that keeps getting worse?",
+    "are there side effects like fever or a rash?",
+    "I have a skin infection near my knee, can I still get the shots next week?",
 ])
 def test_mentions_raise_no_banner(engine: SearchEngine, query: str) -> None:
     result = engine.search(query)

@@ -196,11 +196,20 @@ def held_share(held: Sequence[bool], plan: Plan, unknown_weight: float) -> float
     return sum(w for h, w in zip(held, plan.weights, strict=True) if h) / total
 
 
+URGENCY_ORDER = ("emergency", "same-day")  # most urgent first
+
+
+def _urgency_rank(doc: Document) -> int:
+    return URGENCY_ORDER.index(doc.urgency) if doc.urgency in URGENCY_ORDER else len(
+        URGENCY_ORDER)
+
+
 def escalation_first(ranked: list[Ranked], reported: dict[str, tuple[int, str]],
                      fetch: Callable[[str], Document | None]) -> tuple[list[Ranked], int]:
-    """The escalation entries covering the reported signs first (most specific sign
-    first), even if the query's filters or wording left them out: a warning sign must
-    never be buried. ``reported``: entry id -> (strength, the caller's words)."""
+    """The escalation entries covering the reported signs first (the most urgent, then
+    the one covering more of what the caller said), even if the query's filters or
+    wording left them out: a warning sign must never be buried, and the first entry
+    says what the banner says. ``reported``: entry id -> (strength, the caller's words)."""
     present = {r.doc.id: r for r in ranked}
     top = ranked[0].score if ranked else 1.0
     added = 0
@@ -211,7 +220,7 @@ def escalation_first(ranked: list[Ranked], reported: dict[str, tuple[int, str]],
                 present[doc_id] = Ranked(top, doc, {"warning sign reported": 1.0})
                 added += 1
     first = sorted((present[d] for d in reported if d in present),
-                   key=lambda r: (-reported[r.doc.id][0], -r.score))
+                   key=lambda r: (_urgency_rank(r.doc), -reported[r.doc.id][0], -r.score))
     first = [Ranked(r.score, r.doc, {**r.factors, "warning sign reported": 1.0})
              for r in first]
     rest = [r for r in ranked if r.doc.id not in reported]

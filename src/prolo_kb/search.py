@@ -33,6 +33,7 @@ from .manifest import Manifest
 from .model import MODEL, RankingModel
 from .query import MAX_QUERY_CHARS, WORD, clean_query
 from .ranking import (
+    URGENCY_ORDER,
     Candidate,
     Plan,
     Ranked,
@@ -62,7 +63,6 @@ __all__ = ["MAX_ALTERNATIVES", "MAX_LIMIT", "MAX_PHRASES", "MAX_QUERY_CHARS", "M
 MAX_UNITS = 16  # concepts searched per query; the rest of a long query is ignored
 MAX_LIMIT = 100
 CACHED_WORDINGS = 8192
-URGENCY_ORDER = ("emergency", "same-day")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -143,9 +143,15 @@ class SignDetector:
         sign_words_at = {i for i, stem in enumerate(stems) if stem in self._sign_stems}
         ends = self._scope_ends(toks)
         matches = list(self._matches(toks, stems, content, ends))
-        triggers = self._find_triggers(toks, sign_words_at, ends)
+        triggers = [t._replace(scope=(t.end, _next_reach(t.end, toks, [s for _, s in matches])))
+                    if t.way == "next" else t
+                    for t in self._find_triggers(toks, sign_words_at, ends,
+                                                 {p for _, span in matches for p in span})]
         found: dict[Sign, Found] = {}
+        idioms = self._pseudo_positions(toks)
         for sign, span in matches:
+            if idioms.issuperset(span):
+                continue  # an idiom holding the sign's words: "at fever pitch"
             words = " ".join(toks[min(span):max(span) + 1])
             context, trigger = self._context(span, triggers, toks)
             seen = found.get(sign)
@@ -185,6 +191,7 @@ class SignDetector:
                     for s in sign.stems[1:]:
                         # the nearest occurrence that keeps the span one statement
                         near = sorted((n for n in where[s] if abs(n - first) < window
+                                       and n not in span  # "worse and worse": twice
                                        and not _crosses(content, [*span, n], ends)),
                                       key=lambda n: (abs(n - first), n < first))
                         if not near:
@@ -214,11 +221,9 @@ class SignDetector:
     # -- context ---------------------------------------------------------------------------
 
     def _find_triggers(self, toks: list[str], sign_positions: set[int],
-                       ends: set[int]) -> list[_Trigger]:
+                       ends: set[int], matched: set[int]) -> list[_Trigger]:
         found = []
-        pseudo = {i for start, tok in enumerate(toks) for words in self._pseudo.get(tok, ())
-                  if tuple(toks[start:start + len(words)]) == words
-                  for i in range(start, start + len(words))}
+        pseudo = self._pseudo_positions(toks)
         for start, tok in enumerate(toks):
             for category, way, words in self._triggers.get(tok, ()):
                 end = start + len(words)
@@ -227,9 +232,21 @@ class SignDetector:
                 if way in ("before", "next"):
                     scope = (end, self._forward(toks, end, ends, sign_positions))
                 else:
-                    scope = (self._backward(toks, start, ends), start)
+                    # what is gone is what was said last: "can barely swallow and my
+                    # voice has gone hoarse" still reports the swallowing, "fever and
+                    # chills have stopped" reports neither
+                    scope = (self._backward(toks, start, ends,
+                                            matched if category == "negated" else None),
+                             start)
                 found.append(_Trigger(category, start, end, scope, way))
         return found
+
+    def _pseudo_positions(self, toks: list[str]) -> set[int]:
+        """The positions of pseudo phrases: a trigger's or a sign's words that are
+        neither ("is that a risk", "at fever pitch")."""
+        return {i for start, tok in enumerate(toks) for words in self._pseudo.get(tok, ())
+                if tuple(toks[start:start + len(words)]) == words
+                for i in range(start, start + len(words))}
 
     def _scope_ends(self, toks: list[str]) -> set[int]:
         """Positions where a scope stops: clause punctuation and terminator words."""
@@ -260,9 +277,16 @@ class SignDetector:
         return i
 
     @staticmethod
-    def _backward(toks: list[str], start: int, ends: set[int]) -> int:
+    def _backward(toks: list[str], start: int, ends: set[int],
+                  signs: set[int] | None = None) -> int:
+        """Where a backward scope starts. With ``signs`` (the positions of the signs
+        found), an "and" starts it too, unless only more signs follow it."""
         i = start - 1
         while i >= 0 and i not in ends and toks[i] != ",":
+            if signs is not None and toks[i] == "and" and not all(
+                    p in signs or toks[p] in LIST_WORDS or toks[p] in FILLERS
+                    for p in range(i + 1, start)):
+                break
             i -= 1
         return i + 1
 
@@ -281,11 +305,27 @@ class SignDetector:
                 continue  # the trigger is part of the sign ("not feeling right")
             if trig.way == "right_after" and high != trig.start - 1:
                 continue  # "fever risk", not "i have a fever what are the risks"
-            if trig.way == "next" and any(t not in FILLERS for t in toks[trig.end:low]):
-                continue  # "how do i know if it's infected", not the redness said after
             if trig.scope[0] <= low and high < trig.scope[1]:
                 return trig.category, " ".join(toks[trig.start:trig.end])
         return "asserted", ""
+
+
+def _next_reach(start: int, toks: list[str], spans: list[tuple[int, ...]]) -> int:
+    """Where a ``next`` trigger's scope ends: after the signs that begin right after it
+    (small words between) and those overlapping them, so "how would i know if the
+    injection site got infected" covers both signs there, but "how do i know if its
+    infected its red and hot" not the redness said after."""
+    first = start
+    while first < len(toks) and toks[first] in FILLERS:
+        first += 1
+    reach = max((max(s) for s in spans if min(s) == first), default=first - 1)
+    grown = True
+    while grown:
+        grown = False
+        for s in spans:
+            if first <= min(s) <= reach < max(s):
+                reach, grown = max(s), True
+    return reach + 1
 
 
 def span_holds(span: tuple[int, ...], trig: _Trigger) -> bool:
