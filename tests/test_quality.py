@@ -6,7 +6,12 @@
 - tests/data/signs.tsv: real warning-sign reports and questions that only mention a sign;
 - tests/data/holdout.tsv: a second set written from the site alone (2026-12-05), kept to
   check that a change helps questions nobody tuned it to; its out-of-scope questions
-  share words with the base on purpose.
+  share words with the base on purpose;
+- tests/data/holdout2.tsv: a third, written the same way later that day and measured
+  before any change was tried on it (session start R@1 0.930 / R@3 0.983);
+- tests/data/signs2.tsv: warning reports and mentions written from the clinical notes
+  and the site by an outside tester; its misses (12 reports, 18 false alarms) were fixed,
+  so it now guards against regressions rather than measuring.
 
 `make eval` prints the full report; these tests hold the bars (the measured figures of
 the last change, less a small margin: a change that makes the search worse fails).
@@ -27,6 +32,8 @@ QUERIES = Path(__file__).parent / "data" / "queries.tsv"
 FRESH = Path(__file__).parent / "data" / "fresh.tsv"
 SIGNS = Path(__file__).parent / "data" / "signs.tsv"
 HOLDOUT = Path(__file__).parent / "data" / "holdout.tsv"
+HOLDOUT2 = Path(__file__).parent / "data" / "holdout2.tsv"
+SIGNS2 = Path(__file__).parent / "data" / "signs2.tsv"
 DEV = Path(__file__).resolve().parents[2] / "shared" / "content" / "patient-questions-dev.tsv"
 
 
@@ -91,12 +98,18 @@ def test_holdout_questions(real_index: Path) -> None:
     _site_alone_set(real_index, HOLDOUT, 120, 25, (0.94, 0.99), (0.55, 0.10))
 
 
-def test_warning_reports_are_never_missed_and_mentions_rarely_alarm(real_index: Path) -> None:
-    items = load(SIGNS)
+def test_second_holdout_questions(real_index: Path) -> None:
+    _site_alone_set(real_index, HOLDOUT2, 150, 30, (0.92, 0.98), (0.65, 0.07))
+
+
+@pytest.mark.parametrize(("path", "false_alarms"), [(SIGNS, 0.05), (SIGNS2, 0.08)])
+def test_warning_reports_are_never_missed_and_mentions_rarely_alarm(
+        real_index: Path, path: Path, false_alarms: float) -> None:
+    items = load(path)
     assert sum(i.urgency in ("emergency", "same-day") for i in items) >= 40
     assert sum(i.urgency == "none" for i in items) >= 60
     outcomes = run(SearchEngine(real_index), items)
     measured = safety(outcomes)
     # Every report: an escalation entry first, with the urgency the report calls for.
     assert measured.escalation_recall == 1.0, report(outcomes)
-    assert measured.false_alarm_rate <= 0.05, report(outcomes)  # at most 1 in 20
+    assert measured.false_alarm_rate <= false_alarms, report(outcomes)
