@@ -6,7 +6,7 @@
         "shorthand": "_data/shorthand.yaml",    # - {short: pt, means: patient}
         "context": "_data/context.yaml",        # negated/historical/hypothetical triggers
         "clinical": "_data/clinical-words.yaml",  # words of a clinician's question
-        "framing": "_data/framing.yaml",        # {who: [...], asks: [...]}: "pt asking"
+        "framing": "_data/framing.yaml",        # {who, asks, for}: "pt asking", "for a letter"
     }
 
 They are read and checked here (a malformed file is a located ``kb.language`` warning) and
@@ -121,12 +121,14 @@ def load_context(path: Path) -> Context:
     return context, _phrases(path, "terminators", raw.get("terminators") or []), reading
 
 
-def load_framing(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Who asks, and the words saying that they ask."""
+def load_framing(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Who asks, the words saying that they ask, and what a question can be for."""
     raw = _read(path)
-    if not isinstance(raw, dict) or set(raw) != {"who", "asks"}:
-        raise LanguageError(f"{path}: framing must be a mapping with 'who' and 'asks'")
-    return _phrases(path, "who", raw["who"]), _phrases(path, "asks", raw["asks"])
+    if not isinstance(raw, dict) or not {"who", "asks"} <= set(raw) <= {"who", "asks", "for"}:
+        raise LanguageError(f"{path}: framing must be a mapping with 'who' and 'asks' "
+                            "(and 'for')")
+    return (_phrases(path, "who", raw["who"]), _phrases(path, "asks", raw["asks"]),
+            _phrases(path, "for", raw.get("for") or []))
 
 
 def load_language(srcdir: Path, files: dict[str, str]) -> Language:
@@ -149,11 +151,12 @@ def load_language(srcdir: Path, files: dict[str, str]) -> Language:
         clinical = _phrases(path, "clinical words", _read(path) or [])
     askers: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()
     if files.get("framing"):
-        askers, asks = load_framing(srcdir / files["framing"])
+        askers, asks, purposes = load_framing(srcdir / files["framing"])
     return Language(shorthand=shorthand, context=context, terminators=terminators,
                     clinical=clinical, fever_reading=fever, shorthand_context=contexts,
-                    askers=askers, asks=asks)
+                    askers=askers, asks=asks, purposes=purposes)
 
 
 def language_of(app: Sphinx) -> Language:

@@ -80,10 +80,12 @@ def test_a_malformed_context_is_a_located_error(tmp_path: Path, in_context: str)
     ("new patient wants appointment", "appointment"),
     ("ask a clinician about ice", "ask a clinician about ice"),  # no frame: kept
     ("the patient selection criteria", "the patient selection criteria"),
+    ("definition of prolotherapy for a referral letter", "definition of prolotherapy"),
+    ("treatment interval, for my notes", "treatment interval,"),
+    ("do i need a referral letter", "do i need a referral letter"),  # what is asked
 ])
 def test_the_frame_of_a_question_is_left_out(typed: str, left: str) -> None:
-    askers, asks = load_framing(FRAMING)
-    pattern = frame_pattern(askers, asks)
+    pattern = frame_pattern(*load_framing(FRAMING))
     assert pattern is not None
     assert " ".join(pattern.sub(" ", typed).split()) == left
 

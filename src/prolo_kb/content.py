@@ -162,7 +162,8 @@ class Language(NamedTuple):
     ``clinical``: words that mark a query as a clinician's;
     ``subject``: what the knowledge base is about ("prolotherapy"; ``kb_subject``);
     ``askers`` and ``asks``: the words of a frame around a question ("pt asking",
-    "my husband wants to know"), which ranking leaves out.
+    "my husband wants to know"), and ``purposes`` what it is for ("for a referral
+    letter"), which ranking leaves out.
     """
 
     shorthand: Mapping[str, str] = MappingProxyType({})
@@ -175,6 +176,7 @@ class Language(NamedTuple):
     shorthand_context: Mapping[str, ShorthandContext] = MappingProxyType({})
     askers: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,6 +191,7 @@ class Language(NamedTuple):
                                   for short, c in self.shorthand_context.items()},
             "askers": list(self.askers),
             "asks": list(self.asks),
+            "purposes": list(self.purposes),
         }
 
     @classmethod
@@ -211,4 +214,5 @@ class Language(NamedTuple):
                 in data.get("shorthand_context", {}).items()},
             askers=tuple(str(w) for w in data.get("askers", ())),
             asks=tuple(str(w) for w in data.get("asks", ())),
+            purposes=tuple(str(w) for w in data.get("purposes", ())),
         )

@@ -26,10 +26,12 @@ MAX_PHRASES = 4  # quoted phrases searched per query
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
-def frame_pattern(askers: Sequence[str], asks: Sequence[str]) -> re.Pattern[str] | None:
+def frame_pattern(askers: Sequence[str], asks: Sequence[str],
+                  purposes: Sequence[str] = ()) -> re.Pattern[str] | None:
     """What frames a question: an ``asks`` phrase ("wants to know"), the asker just before
-    it ("my husband", "pt is") and "if", "whether" or "about" just after it."""
-    if not asks:
+    it ("my husband", "pt is") and "if", "whether" or "about" just after it; or what it is
+    for: "for", perhaps "a", "my" or "the", and one of ``purposes`` ("referral letter")."""
+    if not asks and not purposes:
         return None
 
     def words(phrases: Sequence[str]) -> str:
@@ -38,8 +40,13 @@ def frame_pattern(askers: Sequence[str], asks: Sequence[str]) -> re.Pattern[str]
 
     who = (rf"(?:(?:my|her|his|their|our|the|a|new)\s+)?(?:{words(askers)})\s+"
            r"(?:(?:is|was|am|are|has|had|just)\s+)?") if askers else ""
-    return re.compile(rf"\b(?:{who})?(?:{words(asks)})\b(?:\s+(?:if|whether|about)\b)?",
-                      re.IGNORECASE)
+    frames = []
+    if asks:
+        frames.append(rf"\b(?:{who})?(?:{words(asks)})\b(?:\s+(?:if|whether|about)\b)?")
+    if purposes:
+        frames.append(rf"\bfor\s+(?:(?:a|an|my|the|our|your|his|her|their)\s+)?"
+                      rf"(?:{words(purposes)})\b")
+    return re.compile("|".join(frames), re.IGNORECASE)
 
 
 class Understood(NamedTuple):
@@ -75,7 +82,7 @@ class Understanding:
             language.context, language.terminators, fever)
         self._clinical = manifest.clinical  # the stems of clinicians' words and phrases
         self.subject = tuple(analyze(language.subject))  # () when the build named none
-        self._frame = frame_pattern(language.askers, language.asks)
+        self._frame = frame_pattern(language.askers, language.asks, language.purposes)
 
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
