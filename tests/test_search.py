@@ -67,6 +67,18 @@ def test_a_synonym_counts_only_whole_a_typed_word_alone() -> None:
     assert doctors.explain["covered"] == 1.0
 
 
+def test_a_word_only_a_warning_sign_uses_answers_nothing() -> None:
+    """"yesterday" in a sign phrase ("worse than yesterday") makes the word known to the
+    index, but no entry answers with it: for "not covered" it weighs as unknown."""
+    engine = engine_of(
+        faq("fee", "Is there a fee for a missed visit?", "Ask the front desk."),
+        faq("worse", "My pain keeps getting worse", "Call the clinic today.", escalate=True,
+            urgency="same-day", signs=("worse than yesterday",)))
+    result = engine.search("i missed my visit yesterday is there a no show fee",
+                           explain=True)
+    assert result.explain is not None and "yesterdai" in result.explain["unknown_words"]
+
+
 def test_typos_are_corrected_and_reported(engine: SearchEngine) -> None:
     result = engine.search("how ofen are the injektions")
     assert result.corrected == "how often are the injections"

@@ -244,8 +244,13 @@ class _Search:
         units = [informative(table, reader, unit, self.model) for unit in grouped]
         known_units = [u for u in units if any(table.fields_with(reader, s)
                                                for alt in u for s in alt)]
+        # For "not covered", a word only warning-sign phrases or staff notes use is one
+        # no entry answers with ("yesterday" in "worse than yesterday").
+        said = [u for u in known_units if any(
+            table.frequency(reader, name, s)
+            for name in self.model.content_fields for alt in u for s in alt)]
         unknown = _unknown_words(
-            [" ".join(u[0]) for u in units if u not in known_units
+            [" ".join(u[0]) for u in units if u not in said
              and len(u[0][0]) > 2 and u[0][0].isalpha()],
             [analyze(means) for means in read.spelt])
         weights = [concept_weight(table, reader, u, self.model) for u in known_units]
