@@ -55,13 +55,21 @@ class Ranked(NamedTuple):
 class Said(NamedTuple):
     """How a text says a concept: any word typed ("regular doctor": "doctor" is something
     asked about), or a synonym whole (glossary wordings mean the concept only together:
-    "out of pocket" is not said by "worn out")."""
+    "out of pocket" is not said by "worn out"). Built with :func:`said`."""
 
-    typed: frozenset[str]
-    synonyms: tuple[frozenset[str], ...]
+    any_of: frozenset[str]  # the words typed and the one-word synonyms
+    all_of: tuple[frozenset[str], ...]  # the synonyms of several words
 
     def by(self, stems: frozenset[str]) -> bool:
-        return not self.typed.isdisjoint(stems) or any(s <= stems for s in self.synonyms)
+        return not self.any_of.isdisjoint(stems) or (
+            bool(self.all_of) and any(s <= stems for s in self.all_of))
+
+
+def said(unit: Unit) -> Said:
+    """How a text says the concept of ``unit`` (its typed wording, then its synonyms)."""
+    typed, synonyms = unit[0], unit[1:]
+    return Said(frozenset(typed).union(*(s for s in synonyms if len(set(s)) == 1)),
+                tuple(frozenset(s) for s in synonyms if len(set(s)) > 1))
 
 
 class Plan(NamedTuple):
@@ -135,7 +143,10 @@ class _Coverage:
         self.expanded = plan.expanded
         informative = [(c, w) for c, w in zip(plan.concepts, plan.weights, strict=True)
                        if w >= model.informative_idf]
-        self.concepts = informative
+        # (Said.by, inlined: this runs for every wording of every candidate)
+        self.simple = [(c.any_of, w) for c, w in informative if not c.all_of]
+        self.phrased = [(c.any_of | frozenset().union(*c.all_of), c, w)
+                        for c, w in informative if c.all_of]
         self.total = sum(w for _, w in informative) or 1.0
 
     def __call__(self, wording: Wording) -> float:
@@ -144,7 +155,10 @@ class _Coverage:
             return 0.0
         asked = sum(wording.telling[s] for s in shared) / wording.total
         own = wording.stems
-        answered = sum(w for c, w in self.concepts if c.by(own))
+        answered = sum(w for any_of, w in self.simple if not any_of.isdisjoint(own))
+        for some, c, w in self.phrased:  # (a word of it first: most wordings have none)
+            if not some.isdisjoint(own) and c.by(own):
+                answered += w
         return asked * answered / self.total
 
 

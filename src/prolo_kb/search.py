@@ -45,6 +45,7 @@ from .ranking import (
     held_share,
     informative,
     rerank,
+    said,
     synonym_boost,
     wordings,
 )
@@ -246,11 +247,11 @@ class _Search:
                                                for alt in u for s in alt)]
         # For "not covered", a word only warning-sign phrases or staff notes use is one
         # no entry answers with ("yesterday" in "worse than yesterday").
-        said = [u for u in known_units if any(
+        in_content = [u for u in known_units if any(
             table.frequency(reader, name, s)
             for name in self.model.content_fields for alt in u for s in alt)]
         unknown = _unknown_words(
-            [" ".join(u[0]) for u in units if u not in said
+            [" ".join(u[0]) for u in units if u not in in_content
              and len(u[0][0]) > 2 and u[0][0].isalpha()],
             [analyze(means) for means in read.spelt])
         weights = [concept_weight(table, reader, u, self.model) for u in known_units]
@@ -259,8 +260,7 @@ class _Search:
         plan = Plan(
             units=known_units,
             weights=weights,
-            concepts=[Said(frozenset(u[0]), tuple(frozenset(alt) for alt in u[1:]))
-                      for u in known_units],
+            concepts=[said(u) for u in known_units],
             expanded=frozenset(s for u in known_units for alt in u for s in alt),
             clinical=self.state.understanding.is_clinical(stem_set),
             unasserted=frozenset(f.sign.doc_id for f in found) - asserted,
@@ -317,14 +317,16 @@ class _Search:
         """Which of ``docnums`` say the concept (:class:`~prolo_kb.ranking.Said`) in their
         questions, other wordings or text."""
         table, reader = self.table, self.reader
-        said = table.holding(reader, concept.typed, docnums)
-        for synonym in concept.synonyms:
-            stems = iter(synonym)
-            holders = table.holding(reader, (next(stems),), docnums) - said
-            for stem in stems:
-                holders &= table.holding(reader, (stem,), docnums)
-            said |= holders
-        return said
+        saying = table.holding(reader, concept.any_of, docnums)
+        for synonym in concept.all_of:
+            holders = [d for d in docnums if d not in saying]
+            for stem in synonym:  # every word of it, checked on fewer documents each time
+                if not holders:
+                    break
+                held = table.holding(reader, (stem,), holders)
+                holders = [d for d in holders if d in held]
+            saying.update(holders)
+        return saying
 
     def _hits(self, ranked: list[Ranked], plan: Plan) -> tuple[Hit, ...]:
         marked = plan.expanded
