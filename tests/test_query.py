@@ -123,6 +123,7 @@ def test_a_question_naming_the_subject_is_never_not_covered(engine: SearchEngine
     ("What’s in the shot", "what"),
     ("whats in it", "what"),
     ("Can I take ibuprofen?", "yes/no"),
+    ("had a knee replacement on that side", None),  # a note, not a question
     ("prolo knee cost", None),  # keywords ask for nothing in particular
     ("pain shows up in the evening only when i walk", None),  # "shows" is not "how",
     # and "when" comes after the first few words

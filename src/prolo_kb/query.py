@@ -43,12 +43,13 @@ MIN_JOINED = 5  # nor a run-together term this short
 # The word a question opens with says what kind of answer it wants, though the search
 # drops it as a stop word: "How does prolotherapy work?" and "Does prolotherapy work?"
 # keep the same words. A question word counts among the first few words ("my knee hurts,
-# how long will it last"); a question opening with a verb asks yes or no.
+# how long will it last"); a question opening with a verb asks yes or no. Not "had",
+# "has", "have" or "was": staff notes open with them ("had a knee replacement").
 QUESTION_WORDS = frozenset(("how", "why", "when", "where", "who", "what", "which"))
 YES_NO = "yes/no"
 _YES_NO_OPENERS = frozenset((
-    "am", "is", "are", "was", "do", "does", "did", "can", "could", "will", "would",
-    "should", "may", "has", "have", "had"))
+    "am", "is", "are", "do", "does", "did", "can", "could", "will", "would", "should",
+    "may"))
 QUESTION_WORD_WITHIN = 6
 
 
