@@ -46,6 +46,8 @@ def test_misspellings_of_the_bases_words_are_still_fixed(engine: SearchEngine, t
     ("what are the side affects", "what are the side effects"),  # a real word, wrong here
     ("do sugar shoots work", "do sugar shots work"),
     ("should i get xrays first", "should i get x-rays first"),  # a term run together
+    # a commoner word, but one no entry uses, beside the term's other word
+    ("planter fascitis shots?", "plantar fasciitis shots?"),
 ])
 def test_glossary_terms_fix_real_words_and_run_together_terms(engine: SearchEngine,
                                                               typed: str, meant: str) -> None:

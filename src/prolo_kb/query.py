@@ -166,10 +166,10 @@ class Speller:
             a, b = left.group(0).lower(), right.group(0).lower()
             if (a, b) in self._pairs or text[left.end():right.start()].strip():
                 continue  # already a term, or not neighbours (a comma between them)
-            if (fixed := _partner(b, self._after.get(a, ()))) is not None:
+            if (fixed := _partner(b, self._after.get(a, ()), self._known)) is not None:
                 replace[right.start()] = fixed
                 changes[right.group(0)] = fixed
-            elif (fixed := _partner(a, self._before.get(b, ()))) is not None:
+            elif (fixed := _partner(a, self._before.get(b, ()), self._known)) is not None:
                 replace[left.start()] = fixed
                 changes[left.group(0)] = fixed
         if not replace:
@@ -193,10 +193,13 @@ class Speller:
         return nearest
 
 
-def _partner(word: str, partners: Iterable[str]) -> str | None:
+def _partner(word: str, partners: Iterable[str],
+             known: Callable[[str], bool] = lambda _: True) -> str | None:
     """The one partner ``word`` is an edit away from, if ``word`` reads as its misspelling
     there: not another form of it ("replacements"), and not the commoner word of the two
-    in English ("hot back" is not "hot pack"; "side affects" is "side effects")."""
+    in English ("hot back" is not "hot pack"; "side affects" is "side effects") unless
+    the knowledge base never uses it ("planter fasciitis": "planter" is commoner than
+    "plantar", but no entry is about planters)."""
     if len(word) < MIN_PAIRED or word in STOP_WORDS:
         return None
     near = [p for p in partners
@@ -204,4 +207,6 @@ def _partner(word: str, partners: Iterable[str]) -> str | None:
             and damerau_levenshtein(word, p, 2) == 1]
     if len(near) != 1 or analyze(near[0]) == analyze(word):
         return None
-    return near[0] if dictionary.frequency(near[0]) >= dictionary.frequency(word) else None
+    if dictionary.frequency(near[0]) >= dictionary.frequency(word) or not known(word):
+        return near[0]
+    return None
