@@ -82,7 +82,12 @@ class Understanding:
             language.context, language.terminators, fever)
         self._clinical = manifest.clinical  # the stems of clinicians' words and phrases
         self.subject = tuple(analyze(language.subject))  # () when the build named none
-        self._frame = frame_pattern(language.askers, language.asks, language.purposes)
+        self._framing = (language.askers, language.asks, language.purposes)
+        # A frame needs one of these words; a query holding none skips the pattern, which
+        # is compiled on first need (~5 ms: most one-off CLI searches never pay it).
+        self._frame_words = frozenset(p.split()[0].lower() for p in language.asks) | (
+            {"for"} if language.purposes else set())
+        self._frame_compiled: re.Pattern[str] | None = None
 
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
@@ -91,14 +96,23 @@ class Understanding:
         phrases = [p for p in (tuple(analyze(q)) for q in _QUOTED.findall(searched)) if p]
         loose = _QUOTED.sub(" ", searched).replace('"', " ")
         frame: list[str] = []
-        if self._frame is not None:
-            unframed = self._frame.sub(" ", loose)
+        pattern = self._frame(loose)
+        if pattern is not None:
+            unframed = pattern.sub(" ", loose)
             if analyze(unframed):  # a query that is all frame is searched whole
-                frame = [" ".join(m.group().split()) for m in self._frame.finditer(loose)]
+                frame = [" ".join(m.group().split()) for m in pattern.finditer(loose)]
                 loose = unframed
         return Understood(corrected, corrections, searched, [short for short, _ in used],
                           [means for _, means in used], signs, absent,
                           phrases[:MAX_PHRASES], loose, frame, question_word(loose))
+
+    def _frame(self, text: str) -> re.Pattern[str] | None:
+        """The frame pattern, if ``text`` could hold a frame."""
+        if self._frame_words.isdisjoint(re.findall(r"[a-z]+", text.lower())):
+            return None
+        if self._frame_compiled is None:  # a race compiles it twice, harmlessly
+            self._frame_compiled = frame_pattern(*self._framing)
+        return self._frame_compiled
 
     def is_clinical(self, stems: set[str]) -> bool:
         """Whether the query is in clinicians' words (all of one listed word or phrase)."""
