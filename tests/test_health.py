@@ -332,6 +332,17 @@ def test_glossary_wordings_read_as_one_word_are_listed_never_blocking(
     assert re.search(r"allergy\s+sensitive to\s+sensit", text)
 
 
+def test_faq_wordings_read_as_one_everyday_word_are_listed_never_blocking(
+        tmp_path: Path) -> None:
+    path = index(tmp_path, [faq("visit", also=("how long will I be there",
+                                                  "length of the visit", "painkillers"))])
+    code, data = check_json(path)
+    assert code == 0 and data["ok"]
+    assert [(e["id"], e["wording"], e["reads_as"]) for e in data["faq_everyday_word"]] == [
+        ("visit", "how long will I be there", "long")]
+    assert "FAQ wordings the search reads as one everyday word (1)" in check(path)[1]
+
+
 def test_real_content_passes_and_the_report_is_honest(
     real_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -177,6 +177,19 @@ def _one_word_text(report: HealthReport, width: int) -> list[str]:
                    [(o.term, o.wording, o.reads_as) for o in found], width=width, wrap=1)]
 
 
+def _everyday_text(report: HealthReport, width: int) -> list[str]:
+    found = report.everyday
+    out = _heading(f"FAQ wordings the search reads as one everyday word ({len(found)})")
+    if not found:
+        return [*out, "  None."]
+    return [*out, "  Every question holding that word looks like the entry's question. "
+            "Keep a word of", "  the topic in the wording (\"how long is the visit\", "
+            "not \"how long will I be there\").",
+            *table(["Entry", "Wording", "Read as", "File"],
+                   [(e.doc.id, e.wording, e.reads_as, e.doc.source_file) for e in found],
+                   width=width, wrap=1)]
+
+
 def _placeholders_text(report: HealthReport, width: int) -> list[str]:
     found = report.placeholders
     if found is None:
@@ -205,6 +218,7 @@ def format_report(report: HealthReport, *, width: int = 100) -> str:
         *_escalations_text(report, width),
         *_counts_text(report),
         *_one_word_text(report, width),
+        *_everyday_text(report, width),
         *_placeholders_text(report, width),
         "",
     ]
@@ -248,6 +262,7 @@ def report_json(report: HealthReport) -> dict[str, Any]:
         "escalations": [{**_entry(d), "signs": list(d.signs)} for d in report.escalations],
         "counts": {"by_topic": report.by_topic, "by_audience": report.by_audience},
         "glossary_one_word": [o.to_dict() for o in report.one_word],
+        "faq_everyday_word": [e.to_dict() for e in report.everyday],
         "placeholders": (None if report.placeholders is None
                          else [p.to_dict() for p in report.placeholders]),
     }
