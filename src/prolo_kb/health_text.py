@@ -165,29 +165,35 @@ def _counts_text(report: HealthReport) -> list[str]:
     return out
 
 
-def _one_word_text(report: HealthReport, width: int) -> list[str]:
-    found = report.one_word
-    out = _heading(f"Glossary wordings the search reads as one word ({len(found)})")
-    if not found:
+def _wordings_text(title: str, advice: list[str], headers: Row, rows: list[Row],
+                   width: int) -> list[str]:
+    """A never-blocking listing of wordings the search reads as one word."""
+    out = _heading(f"{title} ({len(rows)})")
+    if not rows:
         return [*out, "  None."]
-    return [*out, "  Without its small words each stands for its group wherever that one "
-            "word is typed.", "  Keep it only if the word alone means the term "
-            "(docs/_data/glossary.yaml).",
-            *table(["Term", "Wording", "Read as"],
-                   [(o.term, o.wording, o.reads_as) for o in found], width=width, wrap=1)]
+    return [*out, *("  " + line for line in advice),
+            *table(headers, rows, width=width, wrap=1)]
+
+
+def _one_word_text(report: HealthReport, width: int) -> list[str]:
+    return _wordings_text(
+        "Glossary wordings the search reads as one word",
+        ["Without its small words each stands for its group wherever that one word is "
+         "typed.", "Keep it only if the word alone means the term "
+         "(docs/_data/glossary.yaml)."],
+        ["Term", "Wording", "Read as"],
+        [(o.term, o.wording, o.reads_as) for o in report.one_word], width)
 
 
 def _everyday_text(report: HealthReport, width: int) -> list[str]:
-    found = report.everyday
-    out = _heading(f"FAQ wordings the search reads as one everyday word ({len(found)})")
-    if not found:
-        return [*out, "  None."]
-    return [*out, "  Every question holding that word looks like the entry's question. "
-            "Keep a word of", "  the topic in the wording (\"how long is the visit\", "
-            "not \"how long will I be there\").",
-            *table(["Entry", "Wording", "Read as", "File"],
-                   [(e.doc.id, e.wording, e.reads_as, e.doc.source_file) for e in found],
-                   width=width, wrap=1)]
+    return _wordings_text(
+        "FAQ wordings the search reads as one everyday word",
+        ["Every question holding that word looks like the entry's question. Keep a word "
+         "of", 'the topic in the wording ("how long is the visit", not "how long will I '
+         'be there").'],
+        ["Entry", "Wording", "Read as", "File"],
+        [(e.doc.id, e.wording, e.reads_as, e.doc.source_file) for e in report.everyday],
+        width)
 
 
 def _placeholders_text(report: HealthReport, width: int) -> list[str]:
