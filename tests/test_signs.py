@@ -136,6 +136,8 @@ def engine(real_index: Path) -> SearchEngine:
     ("can barely swallow and my voice has gone hoarse since the neck shots", "emergency",
      "allergic-reaction"),
     ("she feels faint and itchy all over after the shots", "emergency", "allergic-reaction"),
+    # asking whether treatment can go ahead does not unsay a sign said with it
+    ("can i still come in with a fever", "same-day", "fever-after-injection"),
 ])
 def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgency: str,
                                          first: str | None) -> None:
