@@ -138,6 +138,7 @@ def engine(real_index: Path) -> SearchEngine:
     ("she feels faint and itchy all over after the shots", "emergency", "allergic-reaction"),
     # asking whether treatment can go ahead does not unsay a sign said with it
     ("can i still come in with a fever", "same-day", "fever-after-injection"),
+    ("im having side effects like fever and chills", "same-day", "fever-after-injection"),
 ])
 def test_reports_raise_the_right_urgency(engine: SearchEngine, query: str, urgency: str,
                                          first: str | None) -> None:
