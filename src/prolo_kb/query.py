@@ -193,8 +193,7 @@ class Speller:
         return nearest
 
 
-def _partner(word: str, partners: Iterable[str],
-             known: Callable[[str], bool] = lambda _: True) -> str | None:
+def _partner(word: str, partners: Iterable[str], known: Callable[[str], bool]) -> str | None:
     """The one partner ``word`` is an edit away from, if ``word`` reads as its misspelling
     there: not another form of it ("replacements"), and not the commoner word of the two
     in English ("hot back" is not "hot pack"; "side affects" is "side effects") unless

@@ -143,14 +143,12 @@ class SignDetector:
         sign_words_at = {i for i, stem in enumerate(stems) if stem in self._sign_stems}
         ends = self._scope_ends(toks)
         matches = list(self._matches(toks, stems, content, ends))
-        triggers = [t._replace(scope=(t.end, _next_reach(t.end, toks, [s for _, s in matches])))
-                    if t.way == "next" else t
-                    for t in self._find_triggers(toks, sign_words_at, ends,
-                                                 {p for _, span in matches for p in span})]
+        pseudo = self._pseudo_positions(toks)
+        triggers = self._find_triggers(toks, sign_words_at, ends,
+                                       [span for _, span in matches], pseudo)
         found: dict[Sign, Found] = {}
-        idioms = self._pseudo_positions(toks)
         for sign, span in matches:
-            if idioms.issuperset(span):
+            if pseudo.issuperset(span):
                 continue  # an idiom holding the sign's words: "at fever pitch"
             words = " ".join(toks[min(span):max(span) + 1])
             context, trigger = self._context(span, triggers, toks)
@@ -220,17 +218,21 @@ class SignDetector:
 
     # -- context ---------------------------------------------------------------------------
 
-    def _find_triggers(self, toks: list[str], sign_positions: set[int],
-                       ends: set[int], matched: set[int]) -> list[_Trigger]:
+    def _find_triggers(self, toks: list[str], sign_positions: set[int], ends: set[int],
+                       spans: list[tuple[int, ...]], pseudo: set[int]) -> list[_Trigger]:
+        """Each trigger with its scope; ``spans`` are the signs found, ``pseudo`` the
+        positions of pseudo phrases (no trigger there)."""
         found = []
-        pseudo = self._pseudo_positions(toks)
+        matched = {p for span in spans for p in span}
         for start, tok in enumerate(toks):
             for category, way, words in self._triggers.get(tok, ()):
                 end = start + len(words)
                 if tuple(toks[start:end]) != words or not pseudo.isdisjoint(range(start, end)):
                     continue
-                if way in ("before", "next"):
+                if way == "before":
                     scope = (end, self._forward(toks, end, ends, sign_positions))
+                elif way == "next":
+                    scope = (end, _next_reach(end, toks, spans))
                 else:
                     # what is gone is what was said last: "can barely swallow and my
                     # voice has gone hoarse" still reports the swallowing, "fever and
