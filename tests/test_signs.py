@@ -197,3 +197,9 @@ def test_a_negated_sign_leaves_ranking_but_a_negated_glossary_phrase_stays(
     assert failed.explain is not None
     assert "no improv" in {c["typed"] for c in failed.explain["concepts"]}
     assert failed.hits[0].doc.id == "if-it-does-not-work"
+    # a glossary phrase that is itself the absent sign leaves, like a one-word sign
+    fine = engine.search("no trouble breathing, just sore, is that normal", explain=True)
+    assert fine.explain is not None
+    assert "troubl breath" not in {c["typed"] for c in fine.explain["concepts"]}
+    assert "trouble-breathing" not in [h.doc.id for h in fine.hits[:3]]
+    assert not fine.not_covered

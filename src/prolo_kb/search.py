@@ -236,12 +236,13 @@ class _Search:
 
     def _plan(self, read: Understood) -> tuple[Plan, list[str]]:
         table, reader, found, absent = self.table, self.reader, read.signs, read.absent
-        # Signs the caller says are absent ("no fever") are not what the question is about,
-        # but a glossary phrase holding the negation is a concept of its own ("no
-        # improvement" is a treatment that did not work).
+        # Signs the caller says are absent ("no fever", "no trouble breathing") are not
+        # what the question is about, but a glossary phrase holding the negation is a
+        # concept of its own ("no improvement" is a treatment that did not work).
         every = self.state.synonyms.units(analyze(read.loose))
         grouped = [u for u in every if not set(u[0]) <= absent
-                   or (len(u[0]) > 1 and len(u) > 1)][:MAX_UNITS] or every[:MAX_UNITS]
+                   or (len(u) > 1 and not read.denials.isdisjoint(u[0]))
+                   ][:MAX_UNITS] or every[:MAX_UNITS]
         units = [informative(table, reader, unit, self.model) for unit in grouped]
         known_units = [u for u in units if any(table.fields_with(reader, s)
                                                for alt in u for s in alt)]

@@ -83,6 +83,7 @@ class Detection(NamedTuple):
 
     found: list[Found]  # each sign once, asserted ones first
     absent: frozenset[str]  # stems of sign words the caller says are absent
+    denials: frozenset[str] = frozenset()  # stems of the words that said so ("no")
 
 
 class FeverReading(NamedTuple):
@@ -159,15 +160,16 @@ class SignDetector:
         # The sign words the caller says are absent ("no redness", "denies fever"): what
         # the question is not about, so ranking leaves them out.
         absent: set[str] = set()
+        denials: set[str] = set()
         for trig in triggers:
             held = [i for i in range(*trig.scope) if i in sign_words_at]
             if trig.category == "negated" and held:
                 # the absent signs, and the words that said so ("no", "denies")
                 absent.update(stems[i] for i in held)
-                absent.update(stems[i] for i in range(trig.start, trig.end))
+                denials.update(stems[i] for i in range(trig.start, trig.end))
         return Detection(sorted(found.values(),
                                 key=lambda f: (f.context != "asserted", order.get(f.sign, -1))),
-                         frozenset(absent))
+                         frozenset(absent | denials), frozenset(denials))
 
     # -- finding signs -------------------------------------------------------------------
 

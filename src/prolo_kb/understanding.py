@@ -59,6 +59,7 @@ class Understood(NamedTuple):
     spelt: list[str]  # what each of them means, in the same order
     signs: list[Found]  # warning signs in the typed words, with their context
     absent: frozenset[str]  # stems of sign words the caller says are absent
+    denials: frozenset[str]  # stems of the words that said so ("no", "denies")
     phrases: list[tuple[str, ...]]  # the stems of each quoted phrase
     loose: str  # what ranking reads: ``searched`` without the quotes and the frame
     frame: list[str]  # the words framing the question ("pt asking"), left out of ranking
@@ -92,7 +93,7 @@ class Understanding:
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
         searched, used = expand_shorthand(corrected, self._shorthand, self._contexts)
-        signs, absent = self._detector.detect(searched)
+        signs, absent, denials = self._detector.detect(searched)
         phrases = [p for p in (tuple(analyze(q)) for q in _QUOTED.findall(searched)) if p]
         loose = _QUOTED.sub(" ", searched).replace('"', " ")
         frame: list[str] = []
@@ -103,7 +104,7 @@ class Understanding:
                 frame = [" ".join(m.group().split()) for m in pattern.finditer(loose)]
                 loose = unframed
         return Understood(corrected, corrections, searched, [short for short, _ in used],
-                          [means for _, means in used], signs, absent,
+                          [means for _, means in used], signs, absent, denials,
                           phrases[:MAX_PHRASES], loose, frame, question_word(loose))
 
     def _frame(self, text: str) -> re.Pattern[str] | None:
