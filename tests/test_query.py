@@ -118,6 +118,34 @@ def test_a_question_naming_the_subject_is_never_not_covered(engine: SearchEngine
     assert unnamed.not_covered
 
 
+@pytest.mark.parametrize(("circumstance", "asked", "first", "other"), [
+    ("my sister is a teacher who stands all day,", "can she go back to work the next day",
+     "return-to-work", "can she get a flu shot"),
+    ("we are going to a wedding saturday,", "can i drink alcohol after the shots",
+     "alcohol-after-injection", "can i bring a plus one"),
+])
+def test_circumstance_around_an_entrys_own_wording_is_covered(
+        engine: SearchEngine, circumstance: str, asked: str, first: str, other: str) -> None:
+    """A question saying one of an entry's wordings whole asks what that entry answers,
+    however much about the patient's life comes with it; the same life with a question
+    the base does not answer is still flagged, so it is the wording that decides."""
+    result = engine.search(f"{circumstance} {asked}", explain=True)
+    assert result.explain is not None and result.explain["says_wording_whole"] is True
+    assert result.explain["covered"] < ranking.MODEL.not_covered_below
+    assert not result.not_covered and result.hits[0].doc.id == first
+    assert engine.search(f"{circumstance} {other}").not_covered
+
+
+def test_everyday_words_say_less_of_what_a_question_is_about(engine: SearchEngine) -> None:
+    """"Really" is rare in the base but common in English: for "not covered" it weighs
+    what everyday English predicts (as in BM25), while "dextrose" keeps its weight."""
+    explained = engine.search("is it really just dextrose", explain=True).explain
+    assert explained is not None
+    weights = {c["typed"]: (c["weight"], c["about"]) for c in explained["concepts"]}
+    assert weights["realli"][1] < weights["realli"][0]
+    assert weights["dextros"][1] == weights["dextros"][0]
+
+
 @pytest.mark.parametrize(("text", "asks"), [
     ("How does prolotherapy work?", "how"),
     ("Does prolotherapy work?", "yes/no"),

@@ -86,9 +86,15 @@ class RankingModel(NamedTuple):
     sign words ("swelling", "sore") must not put it above the everyday answer."""
     candidates: int = 20
     """How many of the best base scores are re-ranked."""
-    not_covered_below: float = 0.4
+    not_covered_below: float = 0.45
     """The query is "not covered" when the best hit holds less than this share of the
-    query's telling weight."""
+    query's weight, each word weighed with everyday English as a prior (as in BM25):
+    "really", "lot", "done" say little about what a question is about."""
+    not_covered_below_said: float = 0.25
+    """The bar when the query says one of the best hit's wordings whole (every
+    informative word of its question or another wording): it asks what that entry
+    answers, and the rest is circumstance ("shes a nurse on her feet all day can she
+    work the next day" says "work the next day")."""
     unknown_weight: float = 1.5
     """A word the index has never seen (not a typo, three letters or more) weighs this
     many times the most telling indexed word: the query asks about something no entry

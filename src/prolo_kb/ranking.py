@@ -77,6 +77,7 @@ class Plan(NamedTuple):
 
     units: list[Unit]  # its concepts
     weights: list[float]  # how telling each is
+    about: list[float]  # how much each says what the query is about ("not covered")
     concepts: list[Said]  # how a text says each concept
     expanded: frozenset[str]  # every stem searched
     clinical: bool  # written in clinicians' words
@@ -86,9 +87,12 @@ class Plan(NamedTuple):
     asks: str | None = None  # its question word (prolo_kb.query.question_word)
 
 
-def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...]) -> float:
-    """How telling these stems are together (:meth:`TermTable.telling`)."""
-    return sum(table.telling(reader, stem) for stem in stems)
+def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...],
+           everyday: bool = False) -> float:
+    """How telling these stems are together (:meth:`TermTable.telling`; with
+    ``everyday``, :meth:`TermTable.everyday`)."""
+    telling = table.everyday if everyday else table.telling
+    return sum(telling(reader, stem) for stem in stems)
 
 
 def _ubiquitous(table: TermTable, reader: IndexReader, stems: tuple[str, ...],
@@ -111,15 +115,17 @@ def informative(table: TermTable, reader: IndexReader, unit: Unit,
 
 
 def concept_weight(table: TermTable, reader: IndexReader, unit: Unit,
-                   model: RankingModel = MODEL) -> float:
+                   model: RankingModel = MODEL, *, everyday: bool = False) -> float:
     """How telling a concept is: its typed wording's weight (or its best synonym's, for a
     word the index lacks); a concept the base is all about weighs what its everyday
-    wording weighs, however rare the typed word ("prolo")."""
-    common = [weight(table, reader, alt) for alt in unit[1:]
+    wording weighs, however rare the typed word ("prolo"). With ``everyday``, a word
+    common in English weighs less (for "not covered": what the question is about)."""
+    common = [weight(table, reader, alt, everyday) for alt in unit[1:]
               if _ubiquitous(table, reader, alt, model)]
     if common:
         return min(common)
-    return weight(table, reader, unit[0]) or max(weight(table, reader, alt) for alt in unit)
+    return weight(table, reader, unit[0], everyday) or max(
+        weight(table, reader, alt, everyday) for alt in unit)
 
 
 def synonym_boost(table: TermTable, reader: IndexReader, typed: tuple[str, ...],
@@ -200,14 +206,22 @@ def rerank(candidates: Sequence[Candidate], plan: Plan, holders: Sequence[set[in
     return ranked
 
 
-def held_share(held: Sequence[bool], plan: Plan, unknown_weight: float) -> float:
-    """The share of the query's telling weight a document says (for "not covered"),
-    ``held[i]`` whether it says concept i; ``unknown_weight`` is the weight of the words
-    the index has never seen."""
-    total = sum(plan.weights) + unknown_weight
+def held_share(held: Sequence[bool], weights: Sequence[float],
+               unknown_weight: float) -> float:
+    """The share of the query's weight a document says (for "not covered"), ``held[i]``
+    whether it says concept i of weight ``weights[i]``; ``unknown_weight`` is the weight
+    of the words the index has never seen."""
+    total = sum(weights) + unknown_weight
     if total <= 0:
         return 1.0
-    return sum(w for h, w in zip(held, plan.weights, strict=True) if h) / total
+    return sum(w for h, w in zip(held, weights, strict=True) if h) / total
+
+
+def says_whole(shapes: Sequence[Wording], expanded: frozenset[str]) -> bool:
+    """Whether the query says every informative word of one of a document's wordings
+    (its question or another wording): it asks what that entry answers, whatever else
+    it says."""
+    return any(w.telling and w.telling.keys() <= expanded for w in shapes)
 
 
 URGENCY_ORDER = ("emergency", "same-day")  # most urgent first

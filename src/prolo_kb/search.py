@@ -46,6 +46,7 @@ from .ranking import (
     informative,
     rerank,
     said,
+    says_whole,
     synonym_boost,
     wordings,
 )
@@ -198,8 +199,8 @@ class _Search:
         if not plan.units and not unknown and not phrases:
             raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
                              "add a word about the question")
-        ranked, total, covered = self._rank(plan, len(unknown), phrases, topic, audience,
-                                            limit)
+        ranked, total, covered, said_whole = self._rank(plan, len(unknown), phrases, topic,
+                                                        audience, limit)
         reported = reported_entries(found)
         if reported:
             ranked, added = escalation_first(ranked, reported, self.index.document_by_id)
@@ -207,8 +208,9 @@ class _Search:
         urgency = next((level for level in URGENCY_ORDER
                         if any(self.state.urgency.get(d) == level for d in reported)), None)
         # A question naming what the base is about asks about it, whatever else it holds.
-        not_covered = (not reported and not plan.subject
-                       and covered < self.model.not_covered_below)
+        below = (self.model.not_covered_below_said if said_whole
+                 else self.model.not_covered_below)
+        not_covered = not reported and not plan.subject and covered < below
         if self.explain is not None:
             self.explain.update({
                 "searched": read.searched, "corrections": read.corrections,
@@ -217,9 +219,9 @@ class _Search:
                 "signs": [{"entry": f.sign.doc_id, "sign": f.sign.phrase, "words": f.words,
                            "context": f.context, "trigger": f.trigger} for f in found],
                 "unknown_words": unknown, "covered": round(covered, 4),
-                "names_subject": plan.subject,
+                "says_wording_whole": said_whole, "names_subject": plan.subject,
                 "scoring": "arrays" if self.table.dense else "dictionaries",
-                "not_covered_below": self.model.not_covered_below})
+                "not_covered_below": below})
         return SearchResult(
             # Undecodable bytes in argv arrive as lone surrogates, which cannot be printed
             # or sent as UTF-8: the query is echoed with U+FFFD in their place.
@@ -256,11 +258,14 @@ class _Search:
              and len(u[0][0]) > 2 and u[0][0].isalpha()],
             [analyze(means) for means in read.spelt])
         weights = [concept_weight(table, reader, u, self.model) for u in known_units]
+        about = [concept_weight(table, reader, u, self.model, everyday=True)
+                 for u in known_units]
         asserted = {f.sign.doc_id for f in found if f.context == "asserted"}
         stem_set = {s for u in grouped for s in u[0]}
         plan = Plan(
             units=known_units,
             weights=weights,
+            about=about,
             concepts=[said(u) for u in known_units],
             expanded=frozenset(s for u in known_units for alt in u for s in alt),
             clinical=self.state.understanding.is_clinical(stem_set),
@@ -272,16 +277,19 @@ class _Search:
         if self.explain is not None:
             self.explain["concepts"] = [
                 {"typed": " ".join(u[0]), "synonyms": [" ".join(a) for a in u[1:]],
-                 "weight": round(w, 4)} for u, w in zip(known_units, weights, strict=True)]
+                 "weight": round(w, 4), "about": round(a, 4)}
+                for u, w, a in zip(known_units, weights, about, strict=True)]
             self.explain["clinical"] = plan.clinical
         return plan, unknown
 
     def _rank(self, plan: Plan, unknown: int, phrases: list[tuple[str, ...]],
               topic: str | None, audience: str | None,
-              limit: int) -> tuple[list[Ranked], int, float]:
+              limit: int) -> tuple[list[Ranked], int, float, bool]:
+        """The ranked hits, how many documents matched, the share of the query the best
+        hit holds, and whether the query says one of its wordings whole."""
         table, reader = self.table, self.reader
         if not plan.units and not phrases:  # only words no entry uses
-            return [], 0, 0.0
+            return [], 0, 0.0, False
         concepts_plan = [
             [(u[0], 1.0), *((alt, synonym_boost(table, reader, u[0], alt, self.model))
                             for alt in u[1:])] for u in plan.units]
@@ -304,15 +312,17 @@ class _Search:
             candidates.append(Candidate(docnum, score, stored.doc, shapes))
         ranked = rerank(candidates, plan, holders if len(plan.concepts) > 1 else [],
                         self.model)
-        covered = 0.0
+        covered, said_whole = 0.0, False
         if ranked:
-            top = next(c.docnum for c in candidates if c.doc.id == ranked[0].doc.id)
-            held = [top in h for h in holders]
+            top = next(c for c in candidates if c.doc.id == ranked[0].doc.id)
+            held = [top.docnum in h for h in holders]
             # A word the index has never seen weighs the most a word can: the query asks
             # about something no entry mentions.
             most = log(self.table.doc_count) + 1
-            covered = held_share(held, plan, unknown * most * self.model.unknown_weight)
-        return ranked, total, covered
+            covered = held_share(held, plan.about,
+                                 unknown * most * self.model.unknown_weight)
+            said_whole = says_whole(top.wordings, plan.expanded)
+        return ranked, total, covered, said_whole
 
     def _saying(self, concept: Said, docnums: list[int]) -> set[int]:
         """Which of ``docnums`` say the concept (:class:`~prolo_kb.ranking.Said`) in their

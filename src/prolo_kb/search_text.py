@@ -52,13 +52,18 @@ def format_explain(result: SearchResult) -> str:
                      "gains)")
     for concept in info.get("concepts", []):
         synonyms = f" (also: {', '.join(concept['synonyms'])})" if concept["synonyms"] else ""
-        lines.append(f"  concept {concept['typed']!r} weight {concept['weight']}{synonyms}")
+        about = (f" (for 'not covered' {concept['about']}: common in English)"
+                 if concept.get("about", concept["weight"]) < concept["weight"] else "")
+        lines.append(f"  concept {concept['typed']!r} weight {concept['weight']}{about}"
+                     f"{synonyms}")
     if info.get("unknown_words"):
         lines.append(f"  words no entry uses: {', '.join(info['unknown_words'])}")
     for sign in info.get("signs", []):
         why = f" ({sign['trigger']!r})" if sign["trigger"] else ""
         lines.append(f"  sign {sign['words']!r} -> {sign['entry']}: {sign['context']}{why}")
-    lines.append(f"  best hit holds {info.get('covered', 0):.0%} of the query "
+    said = (", and the query says one of its wordings whole"
+            if info.get("says_wording_whole") else "")
+    lines.append(f"  best hit holds {info.get('covered', 0):.0%} of the query{said} "
                  f"(not covered below {info.get('not_covered_below', 0):.0%})")
     if info.get("names_subject"):
         lines.append("  names what the base is about: never 'not covered'")

@@ -147,6 +147,16 @@ class TermTable:
             value = self._telling[stem] = telling(reader, stem)
         return value
 
+    def everyday(self, reader: IndexReader, stem: str) -> float:
+        """How telling ``stem`` is (:meth:`telling`) with everyday English as a prior, the
+        one BM25 uses (:meth:`idf`): a word common in English ("really", "lot", "done")
+        says little about what a question is about, however rare it is in the base."""
+        value = self.telling(reader, stem)
+        share = self._english.get(stem)
+        if not value or not share:
+            return value
+        return min(value, _idf(self.doc_count, ENGLISH_DOCUMENTS * share * self.doc_count))
+
     def postings(self, reader: IndexReader, stem: str) -> Postings:
         """The scored postings of ``stem`` over every searched field."""
         return self._postings.get(stem, lambda: self._read(reader, stem))
