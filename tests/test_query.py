@@ -186,6 +186,14 @@ def test_number_words_and_digits_are_one_term(engine: SearchEngine) -> None:
     assert "injection-interval" in [h.doc.id for h in result.hits[:3]]
 
 
+def test_irregular_plurals_are_their_singular(engine: SearchEngine) -> None:
+    """Porter leaves "feet" as it is; the base says "foot"."""
+    assert analyze("my feet and teeth") == analyze("my foot and tooth")
+    result = engine.search("both feet hurt when i walk")
+    assert not result.not_covered
+    assert result.hits[0].doc.id == "plantar-fasciitis-heel-pain"
+
+
 def test_a_shorthands_meaning_counts_as_the_one_word_typed(engine: SearchEngine) -> None:
     """"mcl" is spelt out as medial collateral ligament; the base says "ligament" but not
     "medial" or "collateral", which must not weigh as two words no entry uses."""

@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -56,15 +56,22 @@ NUMBER_WORDS = {word: str(n) for n, word in enumerate(
      "ten", "eleven", "twelve"])}
 
 
+# Plurals Porter cannot undo: "on her feet all day" is about a foot.
+IRREGULAR_PLURALS = {"feet": "foot", "teeth": "tooth", "men": "man", "women": "woman",
+                     "children": "child"}
+
+
 # functools' cache: Whoosh's own StemFilter cache (an LFU dict) is not thread-safe; once
 # full, evicting from it while another thread stems raises RuntimeError.
 @lru_cache(maxsize=50_000)
 def clinical_stem(word: str) -> str:
     """Porter stemming, except for "-itis" words (Porter turns "tendonitis" into "tendon"
-    and "arthritis" into "arthriti", merging a condition with the tissue it affects) and
-    number words, which become digits ("six" and "6" are one term)."""
+    and "arthritis" into "arthriti", merging a condition with the tissue it affects),
+    number words, which become digits ("six" and "6" are one term), and the irregular
+    plurals of :data:`IRREGULAR_PLURALS` ("feet" is "foot")."""
     if word.endswith("itis"):
         return word
+    word = IRREGULAR_PLURALS.get(word, word)
     return NUMBER_WORDS.get(word) or porter_stem(word)
 
 
