@@ -9,6 +9,10 @@
   share words with the base on purpose;
 - tests/data/holdout2.tsv: a third, written the same way later that day and measured
   before any change was tried on it (session start R@1 0.930 / R@3 0.983);
+- tests/data/holdout3.tsv: a fourth, written the same way that evening after the
+  "not covered" change, by a writer asked for everyday circumstance around a third of the
+  lay questions; nothing has been tuned on it (first measured R@1 0.855 / R@3 0.964,
+  out-of-scope flagged 82.5%, in-scope wrongly 15.5%);
 - tests/data/signs2.tsv: warning reports and mentions written from the clinical notes
   and the site by an outside tester; its misses (12 reports, 18 false alarms) were fixed,
   so it now guards against regressions rather than measuring.
@@ -33,6 +37,7 @@ FRESH = Path(__file__).parent / "data" / "fresh.tsv"
 SIGNS = Path(__file__).parent / "data" / "signs.tsv"
 HOLDOUT = Path(__file__).parent / "data" / "holdout.tsv"
 HOLDOUT2 = Path(__file__).parent / "data" / "holdout2.tsv"
+HOLDOUT3 = Path(__file__).parent / "data" / "holdout3.tsv"
 SIGNS2 = Path(__file__).parent / "data" / "signs2.tsv"
 DEV = Path(__file__).resolve().parents[2] / "shared" / "content" / "patient-questions-dev.tsv"
 
@@ -100,6 +105,12 @@ def test_holdout_questions(real_index: Path) -> None:
 
 def test_second_holdout_questions(real_index: Path) -> None:
     _site_alone_set(real_index, HOLDOUT2, 150, 30, (0.93, 0.98), (0.70, 0.04))
+
+
+def test_third_holdout_questions(real_index: Path) -> None:
+    # The bars hold the first measurement: this set shows how far the aims (0.92 / 0.98,
+    # 90% / 3%) still are on questions nobody tuned to (README, "Measured quality").
+    _site_alone_set(real_index, HOLDOUT3, 150, 30, (0.84, 0.95), (0.80, 0.17))
 
 
 @pytest.mark.parametrize(("path", "false_alarms"), [(SIGNS, 0.05), (SIGNS2, 0.08)])
