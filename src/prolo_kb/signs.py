@@ -83,7 +83,7 @@ class Detection(NamedTuple):
 
     found: list[Found]  # each sign once, asserted ones first
     absent: frozenset[str]  # stems of sign words the caller says are absent
-    denials: frozenset[str] = frozenset()  # stems of the words that said so ("no")
+    denials: frozenset[str]  # stems of the words that said so ("no")
 
 
 class FeverReading(NamedTuple):

@@ -125,9 +125,12 @@ class TermTable:
         predicts (``english_documents`` of the ranking model)."""
         frequency = self.frequency(reader, name, stem)
         if frequency:
-            expected = ENGLISH_DOCUMENTS * self._english.get(stem, 0.0) * self.doc_count
-            return _idf(self.doc_count, max(frequency, expected))
+            return _idf(self.doc_count, max(frequency, self._expected(stem)))
         return _idf(self.doc_count, 0)
+
+    def _expected(self, stem: str) -> float:
+        """In how many documents everyday English predicts ``stem``: the prior's floor."""
+        return ENGLISH_DOCUMENTS * self._english.get(stem, 0.0) * self.doc_count
 
     def _bm25(self, reader: IndexReader, name: str, stem: str) -> tuple[float, float, float]:
         """(scale, flat, slope) of a field's boosted BM25 for ``stem``, so that a posting
@@ -152,10 +155,10 @@ class TermTable:
         one BM25 uses (:meth:`idf`): a word common in English ("really", "lot", "done")
         says little about what a question is about, however rare it is in the base."""
         value = self.telling(reader, stem)
-        share = self._english.get(stem)
-        if not value or not share:
+        expected = self._expected(stem)
+        if not value or not expected:
             return value
-        return min(value, _idf(self.doc_count, ENGLISH_DOCUMENTS * share * self.doc_count))
+        return min(value, _idf(self.doc_count, expected))
 
     def postings(self, reader: IndexReader, stem: str) -> Postings:
         """The scored postings of ``stem`` over every searched field."""
