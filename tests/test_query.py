@@ -11,7 +11,7 @@ import pytest
 
 from prolo_kb import ranking
 from prolo_kb.errors import IndexUnavailable
-from prolo_kb.query import question_word
+from prolo_kb.query import question_word, told_only
 from prolo_kb.schema import analyze
 from prolo_kb.search import SearchEngine, _unknown_words
 
@@ -121,7 +121,7 @@ def test_a_question_naming_the_subject_is_never_not_covered(engine: SearchEngine
 @pytest.mark.parametrize(("circumstance", "asked", "first", "other"), [
     ("my sister is a teacher who stands all day,", "can she go back to work the next day",
      "return-to-work", "can she get a flu shot"),
-    ("we are going to a wedding saturday,", "can i drink alcohol after the shots",
+    ("a wedding on saturday,", "can i drink alcohol after the shots",
      "alcohol-after-injection", "can i bring a plus one"),
 ])
 def test_circumstance_around_an_entrys_own_wording_is_covered(
@@ -144,6 +144,57 @@ def test_everyday_words_say_less_of_what_a_question_is_about(engine: SearchEngin
     weights = {c["typed"]: (c["weight"], c["about"]) for c in explained["concepts"]}
     assert weights["realli"][1] < weights["realli"][0]
     assert weights["dextros"][1] == weights["dextros"][0]
+
+
+@pytest.mark.parametrize(("text", "told"), [
+    ("i tore my rotator cuff lifting boxes at the warehouse, would this help me",
+     {"tore", "rotat", "cuff", "lift", "box", "warehous"}),
+    ("im a nurse and my heel is agony every morning, would these help",
+     {"nurs", "heel", "agoni", "everi", "morn"}),
+    # a word said in the question too is asked, not told
+    ("my knee hurts, will the shots help my knee", {"hurt"}),
+    ("she is a teacher but can she work the next day", {"teacher"}),
+    ("patient has OA knee, ok to inject?", {"patient", "oa", "knee"}),
+    # nothing is circumstance without a statement, or without a question beside it
+    ("can my greyhound get sugar shots", set()),
+    ("my knee hurts since the shot yesterday", set()),
+    ("i lost my card, i need a new one", set()),
+    ("knee pain 3 days after shots, normal", set()),
+])
+def test_told_only_is_what_a_statement_about_the_caller_adds(text: str, told: set[str]
+                                                            ) -> None:
+    assert told_only(text) == frozenset(told)
+
+
+@pytest.mark.parametrize(("statement", "question", "first"), [
+    ("i stock shelves at the grocery store overnight and my tennis elbow flares,",
+     "would these shots help", "tennis-elbow"),
+    ("my husband is a plumber kneeling on tile floors all day,",
+     "can this help his knee arthritis", "knee-osteoarthritis"),
+])
+def test_what_the_caller_tells_about_themselves_is_not_what_they_ask(
+        engine: SearchEngine, statement: str, question: str, first: str) -> None:
+    """Words no entry uses, said only in a statement about the caller while another
+    clause asks, are circumstance: the question is covered. The same words in the
+    question are still flagged, so it is the clause they are in that decides."""
+    result = engine.search(f"{statement} {question}", explain=True)
+    assert result.explain is not None and result.explain["circumstance"]
+    assert result.hits[0].doc.id == first and not result.not_covered
+    words = " ".join(result.explain["circumstance"])
+    asked = engine.search(f"{question} {words}", explain=True)
+    assert asked.explain is not None and not asked.explain["circumstance"]
+    assert asked.not_covered
+
+
+def test_circumstance_counts_only_when_the_best_hit_answers_the_ask(
+        engine: SearchEngine) -> None:
+    """A statement's words are circumstance only if the best hit holds what the question
+    clause asks most tellingly: "can i bring a plus one" is not answered by the entry
+    on what to bring to the first visit, so the wedding still counts."""
+    result = engine.search("we are going to a wedding saturday, can i bring a plus one",
+                           explain=True)
+    assert result.explain is not None and result.explain["circumstance"] == []
+    assert result.not_covered
 
 
 @pytest.mark.parametrize(("text", "asks"), [

@@ -95,6 +95,11 @@ class RankingModel(NamedTuple):
     informative word of its question or another wording): it asks what that entry
     answers, and the rest is circumstance ("shes a nurse on her feet all day can she
     work the next day" says "work the next day")."""
+    told_weight: float = 0.0
+    """For "not covered", a word no entry uses weighs this share of ``unknown_weight``
+    when the caller says it only in a statement about themselves and asks in another
+    clause: "im a carpenter swinging a hammer all day, is it worth trying for tennis
+    elbow" asks about tennis elbow; "carpenter" and "hammer" are circumstance."""
     unknown_weight: float = 1.5
     """A word the index has never seen (not a typo, three letters or more) weighs this
     many times the most telling indexed word: the query asks about something no entry

@@ -10,6 +10,8 @@
   "x-rays"), and a real word one edit from its partner's usual neighbour is the
   misspelling it looks like there ("side affects" -> "side effects").
 - :func:`question_word`: what kind of answer a question wants ("how", "why", yes or no).
+- :func:`told_only`: the words said only in a statement about the caller ("im a
+  carpenter"), when the question is asked in another clause.
 """
 
 from __future__ import annotations
@@ -64,6 +66,36 @@ def question_word(text: str) -> str | None:
         if word in QUESTION_WORDS or (word[:-1] in QUESTION_WORDS and word.endswith("s")):
             return word if word in QUESTION_WORDS else word[:-1]
     return YES_NO if words and words[0] in _YES_NO_OPENERS else None
+
+
+# A query often tells something about the caller in one clause and asks in another: "im
+# a carpenter swinging a hammer all day, is it worth trying for tennis elbow". Clauses end
+# at punctuation and at these conjunctions; a statement opens with one of these words.
+_CLAUSE = re.compile(r"[,;.!?]+|\b(?:but|and|so|because|cuz|though|although)\b",
+                     re.IGNORECASE)
+STATEMENT_OPENERS = frozenset((
+    "i", "im", "i'm", "ive", "i've", "id", "i'd", "my", "me", "we", "were", "we're", "our",
+    "she", "shes", "she's", "he", "hes", "he's", "his", "her", "they", "theyre",
+    "they're", "their", "patient", "pt"))
+
+
+@lru_cache(maxsize=4096)
+def told_only(text: str) -> frozenset[str]:
+    """The stems said only in statements about the caller ("i tore my rotator cuff
+    lifting boxes at the warehouse") when another clause asks the question ("would this
+    help me"): empty when no clause is a statement or none asks."""
+    told: set[str] = set()
+    asked: set[str] = set()
+    for clause in _CLAUSE.split(text.lower()):
+        words = clause.split()
+        if not words:
+            continue
+        stems = analyze(clause)
+        if words[0].replace("’", "'") in STATEMENT_OPENERS and question_word(clause) is None:
+            told.update(stems)
+        else:
+            asked.update(stems)
+    return frozenset(told - asked) if asked else frozenset()
 
 
 def clean_query(raw: str) -> str:

@@ -85,6 +85,7 @@ class Plan(NamedTuple):
     reported: frozenset[str]  # escalation entries whose signs the caller reports
     subject: bool = False  # names what the base is about ("prolo"): never "not covered"
     asks: str | None = None  # its question word (prolo_kb.query.question_word)
+    told: frozenset[str] = frozenset()  # stems said only about the caller, not asked
 
 
 def weight(table: TermTable, reader: IndexReader, stems: tuple[str, ...],

@@ -199,8 +199,9 @@ class _Search:
         if not plan.units and not unknown and not phrases:
             raise QueryError("the query has only common words (like 'how', 'the', 'is'); "
                              "add a word about the question")
-        ranked, total, covered, said_whole = self._rank(plan, len(unknown), phrases, topic,
-                                                        audience, limit)
+        circumstance = [w for w in unknown if set(w.split()) <= read.told]
+        ranked, total, covered, said_whole = self._rank(
+            plan, len(unknown), circumstance, phrases, topic, audience, limit)
         reported = reported_entries(found)
         if reported:
             ranked, added = escalation_first(ranked, reported, self.index.document_by_id)
@@ -273,6 +274,7 @@ class _Search:
             reported=frozenset(asserted),
             subject=self.state.understanding.names_subject(grouped),
             asks=read.asks,
+            told=read.told,
         )
         if self.explain is not None:
             self.explain["concepts"] = [
@@ -282,11 +284,13 @@ class _Search:
             self.explain["clinical"] = plan.clinical
         return plan, unknown
 
-    def _rank(self, plan: Plan, unknown: int, phrases: list[tuple[str, ...]],
-              topic: str | None, audience: str | None,
+    def _rank(self, plan: Plan, unknown: int, circumstance: list[str],
+              phrases: list[tuple[str, ...]], topic: str | None, audience: str | None,
               limit: int) -> tuple[list[Ranked], int, float, bool]:
         """The ranked hits, how many documents matched, the share of the query the best
-        hit holds, and whether the query says one of its wordings whole."""
+        hit holds, and whether the query says one of its wordings whole. ``unknown``
+        words no entry uses, ``circumstance`` those of them said only in a statement
+        about the caller (:attr:`Understood.told`)."""
         table, reader = self.table, self.reader
         if not plan.units and not phrases:  # only words no entry uses
             return [], 0, 0.0, False
@@ -319,8 +323,18 @@ class _Search:
             # A word the index has never seen weighs the most a word can: the query asks
             # about something no entry mentions.
             most = log(self.table.doc_count) + 1
-            covered = held_share(held, plan.about,
-                                 unknown * most * self.model.unknown_weight)
+            # What the caller tells about themselves while asking in another clause is
+            # circumstance, if the best hit answers what that clause asks most tellingly:
+            # "i tore my rotator cuff lifting boxes at the warehouse, would this help me",
+            # but not "we are going to a wedding, can i bring a plus one".
+            asked = [(a, h) for u, a, h in zip(plan.units, plan.about, held, strict=True)
+                     if not set(u[0]) <= plan.told]
+            if not (asked and max(asked)[1]):
+                circumstance = []
+            unheard = unknown - len(circumstance) * (1.0 - self.model.told_weight)
+            covered = held_share(held, plan.about, unheard * most * self.model.unknown_weight)
+            if self.explain is not None:
+                self.explain["circumstance"] = circumstance
             said_whole = says_whole(top.wordings, plan.expanded)
         return ranked, total, covered, said_whole
 

@@ -58,6 +58,9 @@ def format_explain(result: SearchResult) -> str:
                      f"{synonyms}")
     if info.get("unknown_words"):
         lines.append(f"  words no entry uses: {', '.join(info['unknown_words'])}")
+    if info.get("circumstance"):
+        lines.append("  of them said only about the caller, not asked (not counted for "
+                     f"'not covered'): {', '.join(info['circumstance'])}")
     for sign in info.get("signs", []):
         why = f" ({sign['trigger']!r})" if sign["trigger"] else ""
         lines.append(f"  sign {sign['words']!r} -> {sign['entry']}: {sign['context']}{why}")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from .index_reader import KBIndex
-from .query import Speller, expand_shorthand, question_word
+from .query import Speller, expand_shorthand, question_word, told_only
 from .schema import analyze
 from .signs import FeverReading, Found, Sign, SignDetector
 from .synonyms import Unit
@@ -64,6 +64,7 @@ class Understood(NamedTuple):
     loose: str  # what ranking reads: ``searched`` without the quotes and the frame
     frame: list[str]  # the words framing the question ("pt asking"), left out of ranking
     asks: str | None  # its question word ("how", "why", "yes/no"); None for keywords
+    told: frozenset[str]  # stems said only in a statement about the caller (query.told_only)
 
 
 class Understanding:
@@ -105,7 +106,8 @@ class Understanding:
                 loose = unframed
         return Understood(corrected, corrections, searched, [short for short, _ in used],
                           [means for _, means in used], signs, absent, denials,
-                          phrases[:MAX_PHRASES], loose, frame, question_word(loose))
+                          phrases[:MAX_PHRASES], loose, frame, question_word(loose),
+                          told_only(loose))
 
     def _frame(self, text: str) -> re.Pattern[str] | None:
         """The frame pattern, if ``text`` could hold a frame."""
