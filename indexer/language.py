@@ -54,28 +54,37 @@ def _phrases(path: Path, what: str, value: Any) -> tuple[str, ...]:
     return tuple(" ".join(p.lower().split()) for p in value)
 
 
-Shorthand = tuple[dict[str, str], dict[str, ShorthandContext]]
+Shorthand = tuple[dict[str, str], dict[str, ShorthandContext], dict[str, str]]
 
 
 def load_shorthand(path: Path) -> Shorthand:
-    """Each shorthand's meaning, and the other meaning some have next to certain words
-    (``in_context``: ``means``, ``following`` and/or ``followed_by`` lists)."""
+    """Each shorthand's meaning, the other meaning some have next to certain words
+    (``in_context``: ``means``, ``following`` and/or ``followed_by`` lists), and the
+    units that are shorthand only after a number (``after_number: true``: "48h")."""
     raw = _read(path) or []
     if not isinstance(raw, list):
         raise LanguageError(f"{path}: shorthand must be a list of {{short, means}}")
     out: dict[str, str] = {}
     contexts: dict[str, ShorthandContext] = {}
+    units: dict[str, str] = {}
     for n, item in enumerate(raw, start=1):
         if not (isinstance(item, dict) and isinstance(item.get("short"), str)
                 and isinstance(item.get("means"), str) and item["means"].strip()):
             raise LanguageError(f"{path}: entry {n} needs 'short' and 'means'")
         short = item["short"].strip().lower()
-        if short in out:
+        if short in out or short in units:
             raise LanguageError(f"{path}: shorthand {short!r} appears twice")
+        after_number = item.get("after_number", False)
+        if not isinstance(after_number, bool) or (after_number and "in_context" in item):
+            raise LanguageError(f"{path}: after_number of {short!r} must be true or false, "
+                                "without in_context")
+        if after_number:
+            units[short] = " ".join(item["means"].split())
+            continue
         out[short] = " ".join(item["means"].split())
         if "in_context" in item:
             contexts[short] = _shorthand_context(path, short, item["in_context"])
-    return out, contexts
+    return out, contexts, units
 
 
 def _shorthand_context(path: Path, short: str, raw: Any) -> ShorthandContext:
@@ -142,8 +151,9 @@ def load_language(srcdir: Path, files: dict[str, str]) -> Language:
     clinical: tuple[str, ...] = ()
     fever = None
     contexts: dict[str, ShorthandContext] = {}
+    units: dict[str, str] = {}
     if files.get("shorthand"):
-        shorthand, contexts = load_shorthand(srcdir / files["shorthand"])
+        shorthand, contexts, units = load_shorthand(srcdir / files["shorthand"])
     if files.get("context"):
         context, terminators, fever = load_context(srcdir / files["context"])
     if files.get("clinical"):
@@ -156,6 +166,7 @@ def load_language(srcdir: Path, files: dict[str, str]) -> Language:
         askers, asks, purposes = load_framing(srcdir / files["framing"])
     return Language(shorthand=shorthand, context=context, terminators=terminators,
                     clinical=clinical, fever_reading=fever, shorthand_context=contexts,
+                    units=units,
                     askers=askers, asks=asks, purposes=purposes)
 
 

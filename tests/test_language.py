@@ -39,6 +39,38 @@ def test_a_shorthand_means_its_other_meaning_only_next_to_its_words(typed: str,
     assert [u.lower() for u, _ in used] == [t for t in typed_shorthand if t in SHORTHAND]
 
 
+UNITS = {"h": "hours", "x": "times"}
+
+
+@pytest.mark.parametrize(("typed", "searched"), [
+    ("pain 48h after", "pain 48 hours after"),
+    ("pain 48 h after", "pain 48 hours after"),
+    ("2.5H later?", "2.5 hours later?"),
+    ("3x a week", "3 times a week"),
+    ("3 x a week", "3 times a week"),
+    ("pt 2wks ago", "patient 2 weeks ago"),  # any shorthand glued to a number
+    ("x ray of my h joint", "x ray of my h joint"),  # a unit only after a number
+    ("h2o and 4th visit", "h2o and 4th visit"),  # not a unit: left as typed
+])
+def test_a_unit_is_shorthand_only_after_a_number(typed: str, searched: str) -> None:
+    out, _ = expand_shorthand(typed, {**SHORTHAND, "wks": "weeks"}, CONTEXTS, UNITS)
+    assert out == searched
+
+
+def test_the_shorthand_file_reads_units(tmp_path: Path) -> None:
+    path = tmp_path / "shorthand.yaml"
+    path.write_text("- short: h\n  means: hours\n  after_number: true\n"
+                    "- short: hx\n  means: history\n", encoding="utf-8")
+    shorthand, _, units = load_shorthand(path)
+    assert shorthand == {"hx": "history"} and units == {"h": "hours"}
+    language = Language(shorthand=shorthand, units=units)
+    assert Language.from_dict(language.to_dict()).units == units
+    path.write_text("- short: h\n  means: hours\n  after_number: yes please\n",
+                    encoding="utf-8")
+    with pytest.raises(LanguageError, match=r"shorthand\.yaml.*after_number"):
+        load_shorthand(path)
+
+
 def test_contexts_travel_through_the_manifest() -> None:
     language = Language(shorthand=SHORTHAND, shorthand_context=CONTEXTS)
     assert Language.from_dict(language.to_dict()).shorthand_context == CONTEXTS
@@ -49,7 +81,7 @@ def test_the_shorthand_file_reads_in_context(tmp_path: Path) -> None:
     path.write_text("- short: PT\n  means: patient\n  in_context:\n"
                     "    means: physical  therapy\n    following: [To, doing]\n"
                     "- short: hx\n  means: history\n", encoding="utf-8")
-    shorthand, contexts = load_shorthand(path)
+    shorthand, contexts, _ = load_shorthand(path)
     assert shorthand == {"pt": "patient", "hx": "history"}
     assert contexts == {"pt": ShorthandContext("physical therapy", ("to", "doing"), ())}
 

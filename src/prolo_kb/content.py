@@ -155,6 +155,7 @@ class Language(NamedTuple):
 
     ``shorthand``: staff abbreviations and what they stand for ("pt" -> "patient");
     ``shorthand_context``: another meaning some have next to certain words;
+    ``units``: shorthand only after a number ("48h", "3 x a week");
     ``context``: ConText trigger phrases by category ("negated", "historical",
     "hypothetical") and direction ("before" a sign, "after" it, "right_after", "next"),
     and the pseudo-triggers under ``context["pseudo"]["any"]``;
@@ -177,6 +178,7 @@ class Language(NamedTuple):
     askers: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()
     purposes: tuple[str, ...] = ()
+    units: Mapping[str, str] = MappingProxyType({})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +194,7 @@ class Language(NamedTuple):
             "askers": list(self.askers),
             "asks": list(self.asks),
             "purposes": list(self.purposes),
+            "units": dict(self.units),
         }
 
     @classmethod
@@ -215,4 +218,5 @@ class Language(NamedTuple):
             askers=tuple(str(w) for w in data.get("askers", ())),
             asks=tuple(str(w) for w in data.get("asks", ())),
             purposes=tuple(str(w) for w in data.get("purposes", ())),
+            units={str(k): str(v) for k, v in data.get("units", {}).items()},
         )

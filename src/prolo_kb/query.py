@@ -38,6 +38,8 @@ WORD = re.compile(r"\w+")
 # trailing punctuation.
 _TOKEN = re.compile(r"[^\s]+")
 _JOINERS = re.compile(r"[\s-]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)", re.IGNORECASE)  # "48h", "2wks"
 MIN_PAIRED = 4  # a word shorter than this is never taken for its neighbour's partner
 MIN_JOINED = 5  # nor a run-together term this short
 
@@ -111,18 +113,31 @@ def clean_query(raw: str) -> str:
 
 
 def expand_shorthand(text: str, shorthand: Mapping[str, str],
-                     contexts: Mapping[str, ShorthandContext] | None = None
+                     contexts: Mapping[str, ShorthandContext] | None = None,
+                     units: Mapping[str, str] | None = None
                      ) -> tuple[str, list[tuple[str, str]]]:
     """``text`` with each shorthand token replaced by what it means (its other meaning
-    next to the words ``contexts`` name), and each shorthand expanded with its meaning."""
-    if not shorthand:
+    next to the words ``contexts`` name), and each shorthand expanded with its meaning.
+    A shorthand or one of ``units`` right after a number, or glued to it, is a unit too:
+    "48h", "2wks", "3 x a week"."""
+    if not shorthand and not units:
         return text, []
+    units = units or {}
     used: list[tuple[str, str]] = []
     tokens = _TOKEN.findall(text)
     out = []
     for n, token in enumerate(tokens):
         core = token.rstrip(".,;:?!")
+        glued = _GLUED.fullmatch(core)
+        if glued and (glued[2].lower() in units or glued[2].lower() in shorthand):
+            unit = glued[2].lower()
+            spelt = units.get(unit) or shorthand[unit]
+            used.append((core, spelt))
+            out.append(f"{glued[1]} {spelt}{token[len(core):]}")
+            continue
         meaning = shorthand.get(core.lower())
+        if meaning is None and n and _NUMBER.fullmatch(tokens[n - 1]):
+            meaning = units.get(core.lower())
         if meaning is None:
             out.append(token)
             continue

@@ -75,8 +75,9 @@ class Understanding:
         language = manifest.language
         self._shorthand = language.shorthand
         self._contexts = language.shorthand_context
+        self._units = language.units
         self._speller = Speller(
-            index.known, index.nearest, keep=language.shorthand,
+            index.known, index.nearest, keep={*language.shorthand, *language.units},
             phrases=(p for g in manifest.glossary for p in (g.term, *g.lay)))
         fever = FeverReading(*language.fever_reading) if language.fever_reading else None
         self._detector = SignDetector(
@@ -93,7 +94,8 @@ class Understanding:
 
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
-        searched, used = expand_shorthand(corrected, self._shorthand, self._contexts)
+        searched, used = expand_shorthand(corrected, self._shorthand, self._contexts,
+                                        self._units)
         signs, absent, denials = self._detector.detect(searched)
         phrases = [p for p in (tuple(analyze(q)) for q in _QUOTED.findall(searched)) if p]
         loose = _QUOTED.sub(" ", searched).replace('"', " ")
