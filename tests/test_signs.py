@@ -203,3 +203,22 @@ def test_a_negated_sign_leaves_ranking_but_a_negated_glossary_phrase_stays(
     assert "troubl breath" not in {c["typed"] for c in fine.explain["concepts"]}
     assert "trouble-breathing" not in [h.doc.id for h in fine.hits[:3]]
     assert not fine.not_covered
+
+
+@pytest.mark.parametrize(("query", "absent", "kept"), [
+    # past the denial's comma a part that is not a list of signs keeps its words
+    ("no swelling, no hives, the shots were just sore, is that normal",
+     {"swell", "hive"}, {"shot", "sore"}),
+    # a list of signs after the comma is denied whole
+    ("no fever, chills or redness but the knee is stiff", {"fever", "chill", "red"},
+     {"knee", "stiff"}),
+    # a word said again outside the denial is asked about
+    ("no swelling at first, now the swelling is bigger", set(), {"swell"}),
+])
+def test_only_what_a_denial_covers_is_absent(engine: SearchEngine, query: str,
+                                             absent: set[str], kept: set[str]) -> None:
+    explained = engine.search(query, explain=True).explain
+    assert explained is not None
+    assert absent <= set(explained["absent"])
+    concepts = {c["typed"] for c in explained["concepts"]}
+    assert kept <= concepts and not absent & concepts

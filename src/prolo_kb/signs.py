@@ -94,6 +94,25 @@ class FeverReading(NamedTuple):
     celsius: float
 
 
+def _denied(toks: list[str], scope: tuple[int, int], sign_words: set[int],
+            matched: set[int]) -> list[int]:
+    """The positions a denial's scope says are absent: every sign word up to its first
+    comma and in each later part that is only a list of sign words ("no fever, chills or
+    redness"); elsewhere only the signs found ("no hives, the shots were just sore"
+    asks about the shots)."""
+    out: list[int] = []
+    part: list[int] = []
+    first = True
+    for i in [*range(*scope), -1]:
+        if i >= 0 and toks[i] != ",":
+            part.append(i)
+            continue
+        whole = first or all(p in sign_words or toks[p] in LIST_WORDS for p in part)
+        out.extend(p for p in part if p in matched or (whole and p in sign_words))
+        part, first = [], False
+    return out
+
+
 class _Trigger(NamedTuple):
     category: str
     start: int
@@ -159,14 +178,20 @@ class SignDetector:
         order = self._order
         # The sign words the caller says are absent ("no redness", "denies fever"): what
         # the question is not about, so ranking leaves them out.
-        absent: set[str] = set()
+        # A word said again outside the denial is not absent ("no hives, the shots were
+        # just sore, is a sore shot normal").
+        matched = {i for _, span in matches for i in span}
+        negated: set[int] = set()
         denials: set[str] = set()
         for trig in triggers:
-            held = [i for i in range(*trig.scope) if i in sign_words_at]
+            held = (_denied(toks, trig.scope, sign_words_at, matched) if trig.way == "before"
+                    else [i for i in range(*trig.scope) if i in sign_words_at])
             if trig.category == "negated" and held:
                 # the absent signs, and the words that said so ("no", "denies")
-                absent.update(stems[i] for i in held)
+                negated.update(held)
                 denials.update(stems[i] for i in range(trig.start, trig.end))
+        absent = ({stems[i] for i in negated}
+                  - {stem for i, stem in enumerate(stems) if i not in negated})
         return Detection(sorted(found.values(),
                                 key=lambda f: (f.context != "asserted", order.get(f.sign, -1))),
                          frozenset(absent | denials), frozenset(denials))
