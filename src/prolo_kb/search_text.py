@@ -88,9 +88,11 @@ def format_result(result: SearchResult, *, color: bool, width: int) -> str:
                            "1;97;41"))
     if result.not_covered:
         lines.append(style("Not covered by the knowledge base - pass the question to the "
-                           "front desk or a clinician. Related entries:", "1;33"))
+                           "front desk or a clinician."
+                           + (" Related entries:" if result.hits else ""), "1;33"))
     if not result.hits:
-        lines.append("No results. Try other words, or ask a clinician.")
+        if not result.not_covered:
+            lines.append("No results. Try other words, or ask a clinician.")
         return "\n".join(lines)
     lines.append(f"{result.total} result{'s' if result.total != 1 else ''}"
                  f"{f', showing {len(result.hits)}' if result.total > len(result.hits) else ''}")
