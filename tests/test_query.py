@@ -203,6 +203,8 @@ def test_circumstance_counts_only_when_the_best_hit_answers_the_ask(
     ("my knee hurts, how long will it last", "how"),  # among the first few words
     ("What’s in the shot", "what"),
     ("whats in it", "what"),
+    ("how come nobody told me", "why"),
+    ("so how come it hurts more", "why"),
     ("Can I take ibuprofen?", "yes/no"),
     ("had a knee replacement on that side", None),  # a note, not a question
     ("prolo knee cost", None),  # keywords ask for nothing in particular

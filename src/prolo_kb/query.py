@@ -64,7 +64,9 @@ def question_word(text: str) -> str | None:
     ("prolo knee cost"). "what's" and "how's" count as "what" and "how"."""
     words: list[str] = [w.removesuffix("'s").removesuffix("’s")
              for w in re.findall(r"[\w'’]+", text.lower())[:QUESTION_WORD_WITHIN]]
-    for word in words:
+    for n, word in enumerate(words):
+        if word == "how" and words[n + 1:n + 2] == ["come"]:
+            return "why"  # "how come it hurts more"
         if word in QUESTION_WORDS or (word[:-1] in QUESTION_WORDS and word.endswith("s")):
             return word if word in QUESTION_WORDS else word[:-1]
     return YES_NO if words and words[0] in _YES_NO_OPENERS else None
