@@ -222,3 +222,15 @@ def test_only_what_a_denial_covers_is_absent(engine: SearchEngine, query: str,
     assert absent <= set(explained["absent"])
     concepts = {c["typed"] for c in explained["concepts"]}
     assert kept <= concepts and not absent & concepts
+
+
+@pytest.mark.parametrize(("query", "urgency"), [
+    # "worse than yesterday" said backwards across a comma is two phrases, not the sign
+    ("pt s/p inj yesterday, pain worse than baseline, expected?", None),
+    ("pain worse than yesterday, is that expected", "same-day"),
+    # said in its own order a sign may run over a comma
+    ("my knee, its hot to the touch", "same-day"),
+])
+def test_a_sign_said_out_of_order_stays_in_one_phrase(engine: SearchEngine, query: str,
+                                                      urgency: str | None) -> None:
+    assert engine.search(query).urgency == urgency

@@ -206,6 +206,11 @@ class SignDetector:
         where: dict[str, list[int]] = {}
         for n, i in enumerate(content):
             where.setdefault(stems[i], []).append(n)
+        # A sign's words said in another order than its own stay in one phrase: in "s/p
+        # inj yesterday, pain worse than baseline" the comma parts "yesterday" from
+        # "worse than" ("worse than yesterday" is a sign; said in order it may run on:
+        # "my knee, it's hot").
+        commas = {i for i, t in enumerate(toks) if t == ","}
         for stem in list(where):
             for sign in self._by_stem.get(stem, ()):
                 if not all(s in where for s in sign.stems):
@@ -217,7 +222,9 @@ class SignDetector:
                         # the nearest occurrence that keeps the span one statement
                         near = sorted((n for n in where[s] if abs(n - first) < window
                                        and n not in span  # "worse and worse": twice
-                                       and not _crosses(content, [*span, n], ends)),
+                                       and not _crosses(content, [*span, n], ends)
+                                       and not (n < max(span) and _crosses(
+                                           content, [*span, n], commas))),
                                       key=lambda n: (abs(n - first), n < first))
                         if not near:
                             break
