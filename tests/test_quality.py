@@ -11,8 +11,13 @@
   before any change was tried on it (session start R@1 0.930 / R@3 0.983);
 - tests/data/holdout3.tsv: a fourth, written the same way that evening after the
   "not covered" change, by a writer asked for everyday circumstance around a third of the
-  lay questions; nothing has been tuned on it (first measured R@1 0.855 / R@3 0.964,
-  out-of-scope flagged 82.5%, in-scope wrongly 15.5%);
+  lay questions (first measured R@1 0.855 / R@3 0.964, out-of-scope flagged 82.5%,
+  in-scope wrongly 15.5%); the next session's changes were drawn from its misses;
+- tests/data/holdout4.tsv: a fifth (200 questions, 50 out of scope), written at the start
+  of that session from the built site and sealed: it was first scored after the last
+  change to the ranking (R@1 0.893 / R@3 0.967, out-of-scope flagged 70%, in-scope
+  wrongly 7.3%; the session's starting code: 0.893 / 0.960, 72% and 9.3%); the one
+  change made after that was a false banner it showed (R@1 then 0.900);
 - tests/data/signs2.tsv: warning reports and mentions written from the clinical notes
   and the site by an outside tester; its misses (12 reports, 18 false alarms) were fixed,
   so it now guards against regressions rather than measuring.
@@ -38,6 +43,7 @@ SIGNS = Path(__file__).parent / "data" / "signs.tsv"
 HOLDOUT = Path(__file__).parent / "data" / "holdout.tsv"
 HOLDOUT2 = Path(__file__).parent / "data" / "holdout2.tsv"
 HOLDOUT3 = Path(__file__).parent / "data" / "holdout3.tsv"
+HOLDOUT4 = Path(__file__).parent / "data" / "holdout4.tsv"
 SIGNS2 = Path(__file__).parent / "data" / "signs2.tsv"
 DEV = Path(__file__).resolve().parents[2] / "shared" / "content" / "patient-questions-dev.tsv"
 
@@ -108,9 +114,13 @@ def test_second_holdout_questions(real_index: Path) -> None:
 
 
 def test_third_holdout_questions(real_index: Path) -> None:
+    _site_alone_set(real_index, HOLDOUT3, 150, 30, (0.89, 0.98), (0.80, 0.10))
+
+
+def test_fourth_holdout_questions(real_index: Path) -> None:
     # The bars hold the first measurement: this set shows how far the aims (0.92 / 0.98,
     # 90% / 3%) still are on questions nobody tuned to (README, "Measured quality").
-    _site_alone_set(real_index, HOLDOUT3, 150, 30, (0.84, 0.95), (0.80, 0.17))
+    _site_alone_set(real_index, HOLDOUT4, 200, 50, (0.88, 0.96), (0.68, 0.08))
 
 
 @pytest.mark.parametrize(("path", "false_alarms"), [(SIGNS, 0.05), (SIGNS2, 0.08)])
