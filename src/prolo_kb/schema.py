@@ -22,7 +22,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -59,6 +59,23 @@ NUMBER_WORDS = {word: str(n) for n, word in enumerate(
 # Plurals Porter cannot undo: "on her feet all day" is about a foot.
 IRREGULAR_PLURALS = {"feet": "foot", "teeth": "tooth", "men": "man", "women": "woman",
                      "children": "child"}
+# Nor irregular verb forms: "broke my wrist" is a break (the glossary's "broken bone"),
+# "tore my rotator cuff" a tear, "swollen" is swelling. Left out: forms that are also
+# other words here ("left", "saw", "shot", "sat", "bit", "lay", "went"/"gone", "told",
+# "said", "got", "done", "came").
+IRREGULAR_VERBS = {
+    "broke": "break", "broken": "break", "tore": "tear", "torn": "tear",
+    "swollen": "swell", "swelled": "swell", "fell": "fall", "fallen": "fall",
+    "felt": "feel", "took": "take", "taken": "take", "gave": "give", "given": "give",
+    "ran": "run", "bled": "bleed", "drove": "drive", "driven": "drive", "ate": "eat",
+    "eaten": "eat", "swam": "swim", "swum": "swim", "rode": "ride", "ridden": "ride",
+    "slept": "sleep", "woke": "wake", "woken": "wake", "began": "begin", "begun": "begin",
+    "stung": "sting", "bent": "bend", "kept": "keep", "heard": "hear", "lost": "lose",
+    "wore": "wear", "worn": "wear", "grew": "grow", "grown": "grow", "stood": "stand",
+    "made": "make", "seen": "see", "found": "find", "spent": "spend", "paid": "pay",
+    "bought": "buy", "sent": "send", "chose": "choose", "chosen": "choose",
+    "forgot": "forget", "forgotten": "forget", "meant": "mean"}
+IRREGULAR = {**IRREGULAR_PLURALS, **IRREGULAR_VERBS}
 
 
 # functools' cache: Whoosh's own StemFilter cache (an LFU dict) is not thread-safe; once
@@ -68,10 +85,10 @@ def clinical_stem(word: str) -> str:
     """Porter stemming, except for "-itis" words (Porter turns "tendonitis" into "tendon"
     and "arthritis" into "arthriti", merging a condition with the tissue it affects),
     number words, which become digits ("six" and "6" are one term), and the irregular
-    plurals of :data:`IRREGULAR_PLURALS` ("feet" is "foot")."""
+    plurals and verb forms of :data:`IRREGULAR` ("feet" is "foot", "torn" is "tear")."""
     if word.endswith("itis"):
         return word
-    word = IRREGULAR_PLURALS.get(word, word)
+    word = IRREGULAR.get(word, word)
     return NUMBER_WORDS.get(word) or porter_stem(word)
 
 
