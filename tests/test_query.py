@@ -154,6 +154,7 @@ def test_everyday_words_say_less_of_what_a_question_is_about(engine: SearchEngin
     # a word said in the question too is asked, not told
     ("my knee hurts, will the shots help my knee", {"hurt"}),
     ("she is a teacher but can she work the next day", {"teacher"}),
+    ("theres a wedding saturday, can he have a beer", {"there", "wedd", "saturdai"}),
     ("patient has OA knee, ok to inject?", {"patient", "oa", "knee"}),
     # nothing is circumstance without a statement, or without a question beside it
     ("can my greyhound get sugar shots", set()),
