@@ -6,6 +6,7 @@ with the same analyzers, so both stem, fold and drop words identically.
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 
 from whoosh import fields
@@ -22,7 +23,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -85,11 +86,21 @@ def clinical_stem(word: str) -> str:
     """Porter stemming, except for "-itis" words (Porter turns "tendonitis" into "tendon"
     and "arthritis" into "arthriti", merging a condition with the tissue it affects),
     number words, which become digits ("six" and "6" are one term), and the irregular
-    plurals and verb forms of :data:`IRREGULAR` ("feet" is "foot", "torn" is "tear")."""
+    plurals and verb forms of :data:`IRREGULAR` ("feet" is "foot", "torn" is "tear"),
+    and "-ated" verbs, which meet their "-ation" nouns ("anticoagulated")."""
     if word.endswith("itis"):
         return word
     word = IRREGULAR.get(word, word)
+    restored = _RESTORE_E.fullmatch(word)
+    if restored:
+        word = restored[1] + "e"
     return NUMBER_WORDS.get(word) or porter_stem(word)
+
+
+# Porter's step 1b gives back the "e" that "-ed" and "-ing" took from a stem ending in
+# "at", "bl" or "iz" ("anticoagulated" -> "anticoagulate"), so that the verb meets its
+# noun ("anticoagulation"): Whoosh's Porter leaves it out ("anticoagulat").
+_RESTORE_E = re.compile(r"([a-z]{2,}(?:at|bl|iz))(?:ed|ing)")
 
 
 @cache
