@@ -230,6 +230,9 @@ def test_only_what_a_denial_covers_is_absent(engine: SearchEngine, query: str,
     ("pain worse than yesterday, is that expected", "same-day"),
     # said in its own order a sign may run over a comma
     ("my knee, its hot to the touch", "same-day"),
+    # the "out" of the trigger "look out for" is not the "out" of "out of breath"
+    ("is there anything with my breathing i should look out for afterwards", None),
+    ("im out of breath since the shots", "same-day"),
 ])
 def test_a_sign_said_out_of_order_stays_in_one_phrase(engine: SearchEngine, query: str,
                                                       urgency: str | None) -> None:

@@ -166,10 +166,16 @@ class SignDetector:
         pseudo = self._pseudo_positions(toks)
         triggers = self._find_triggers(toks, sign_words_at, ends,
                                        [span for _, span in matches], pseudo)
+        # A word a trigger phrase uses is the trigger's, not a sign's, when the sign's
+        # words come out of their own order: "out" in "anything with my breathing i
+        # should look out for" is not "out of breath".
+        triggered = {i for t in triggers for i in range(t.start, t.end)}
         found: dict[Sign, Found] = {}
         for sign, span in matches:
             if pseudo.issuperset(span):
                 continue  # an idiom holding the sign's words: "at fever pitch"
+            if list(span) != sorted(span) and not triggered.isdisjoint(span):
+                continue
             words = " ".join(toks[min(span):max(span) + 1])
             context, trigger = self._context(span, triggers, toks)
             seen = found.get(sign)
