@@ -22,7 +22,7 @@
   later in that session, while the ranking still changed on holdout4's misses; first
   scored R@1 0.847 / R@3 0.920, out-of-scope flagged 64%, in-scope wrongly 6.7% (the
   session's starting code: 0.840 / 0.920, 66% and 7.3%); its misses then gave a stemming
-  fix, three shorthands and two wordings that two writers had both used;
+  fix, three shorthands, two wordings that two writers had both used and a sign rule;
 - tests/data/signs2.tsv: warning reports and mentions written from the clinical notes
   and the site by an outside tester; its misses (12 reports, 18 false alarms) were fixed,
   so it now guards against regressions rather than measuring.
