@@ -74,11 +74,12 @@ def question_word(text: str) -> str | None:
 
 # A query often tells something about the caller in one clause and asks in another: "im
 # a carpenter swinging a hammer all day, is it worth trying for tennis elbow". Clauses end
-# at punctuation and at these conjunctions; a statement opens with one of these words.
+# at punctuation and at these conjunctions; a statement opens with one of these words
+# (not "were": "were the shots sore for you" asks).
 _CLAUSE = re.compile(r"[,;.!?]+|\b(?:but|and|so|because|cuz|though|although)\b",
                      re.IGNORECASE)
 STATEMENT_OPENERS = frozenset((
-    "i", "im", "i'm", "ive", "i've", "id", "i'd", "my", "me", "we", "were", "we're", "our",
+    "i", "im", "i'm", "ive", "i've", "id", "i'd", "my", "me", "we", "we're", "our",
     "she", "shes", "she's", "he", "hes", "he's", "his", "her", "they", "theyre",
     "they're", "their", "patient", "pt", "there", "theres", "there's"))
 

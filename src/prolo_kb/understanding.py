@@ -95,7 +95,7 @@ class Understanding:
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
         searched, used = expand_shorthand(corrected, self._shorthand, self._contexts,
-                                        self._units)
+                                          self._units)
         signs, absent, denials = self._detector.detect(searched)
         phrases = [p for p in (tuple(analyze(q)) for q in _QUOTED.findall(searched)) if p]
         loose = _QUOTED.sub(" ", searched).replace('"', " ")
