@@ -90,10 +90,33 @@ def test_recall_and_escalation_bars(items: list[Labelled], real_index: Path) -> 
     assert warning.recall_at_1 == 1.0, report(outcomes)
 
 
-def _site_alone_set(real_index: Path, path: Path, size: int, outside: int,
-                    recall: tuple[float, float], flags: tuple[float, float]) -> None:
-    """A set written from the site alone: its size and out-of-scope count, then the bars
-    for R@1 and R@3, and for out-of-scope flagged and in-scope flagged wrongly."""
+@pytest.fixture(scope="module")
+def escalation(real_index: Path) -> frozenset[str]:
+    """The ids of the warning-sign entries."""
+    return frozenset(d.id for d in iter_documents(open_index(real_index)) if d.escalate)
+
+
+# Each set written from the site alone: its size and out-of-scope count, then the bars
+# for R@1 and R@3, and for out-of-scope flagged and in-scope flagged wrongly. holdout:
+# lexical coverage cannot tell "do you do x-rays on site" from an imaging question, so
+# its not-covered bar holds today's figures. holdout4 and holdout5 show how far the aims
+# (0.92 / 0.98, 90% / 3%) still are on questions written by people who never saw the
+# search (README, "Measured quality").
+SITE_ALONE = [
+    (FRESH, 150, 30, (0.95, 0.98), (0.90, 0.03)),
+    (HOLDOUT, 120, 25, (0.96, 0.99), (0.50, 0.04)),
+    (HOLDOUT2, 150, 30, (0.95, 0.99), (0.70, 0.04)),
+    (HOLDOUT3, 150, 30, (0.90, 0.98), (0.80, 0.09)),
+    (HOLDOUT4, 200, 50, (0.90, 0.97), (0.68, 0.05)),
+    (HOLDOUT5, 200, 50, (0.86, 0.94), (0.62, 0.06)),
+]
+
+
+@pytest.mark.parametrize(("path", "size", "outside", "recall", "flags"), SITE_ALONE,
+                         ids=[row[0].stem for row in SITE_ALONE])
+def test_questions_written_from_the_site_alone(
+        real_index: Path, escalation: frozenset[str], path: Path, size: int, outside: int,
+        recall: tuple[float, float], flags: tuple[float, float]) -> None:
     items = load(path)
     assert len(items) >= size and sum(not i.covered for i in items) >= outside
     outcomes = run(SearchEngine(real_index), items)
@@ -105,37 +128,8 @@ def _site_alone_set(real_index: Path, path: Path, size: int, outside: int,
     # No sign reports here; a banner is allowed only on a question about a warning sign
     # ("what does an infected injection site look like"): callers who have the sign ask
     # exactly that, and safety comes first (README, "Measured quality").
-    escalation = {d.id for d in iter_documents(open_index(real_index)) if d.escalate}
     assert not any(o.urgency and not o.item.expected & escalation for o in outcomes), \
         report(outcomes)
-
-
-def test_fresh_questions_and_not_covered(real_index: Path) -> None:
-    _site_alone_set(real_index, FRESH, 150, 30, (0.95, 0.98), (0.90, 0.03))
-
-
-def test_holdout_questions(real_index: Path) -> None:
-    # Lexical coverage cannot tell "do you do x-rays on site" from an imaging question:
-    # the not-covered bar holds today's figures (README, "Measured quality").
-    _site_alone_set(real_index, HOLDOUT, 120, 25, (0.96, 0.99), (0.50, 0.04))
-
-
-def test_second_holdout_questions(real_index: Path) -> None:
-    _site_alone_set(real_index, HOLDOUT2, 150, 30, (0.95, 0.99), (0.70, 0.04))
-
-
-def test_third_holdout_questions(real_index: Path) -> None:
-    _site_alone_set(real_index, HOLDOUT3, 150, 30, (0.90, 0.98), (0.80, 0.09))
-
-
-# The last two sets show how far the aims (0.92 / 0.98, 90% / 3%) still are on questions
-# written by people who never saw the search (README, "Measured quality").
-def test_fourth_holdout_questions(real_index: Path) -> None:
-    _site_alone_set(real_index, HOLDOUT4, 200, 50, (0.90, 0.97), (0.68, 0.05))
-
-
-def test_fifth_holdout_questions(real_index: Path) -> None:
-    _site_alone_set(real_index, HOLDOUT5, 200, 50, (0.86, 0.94), (0.62, 0.06))
 
 
 @pytest.mark.parametrize(("path", "false_alarms"), [(SIGNS, 0.05), (SIGNS2, 0.08)])

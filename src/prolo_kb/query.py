@@ -81,7 +81,7 @@ _CLAUSE = re.compile(r"[,;.!?]+|\b(?:but|and|so|because|cuz|though|although)\b",
 STATEMENT_OPENERS = frozenset((
     "i", "im", "i'm", "ive", "i've", "id", "i'd", "my", "me", "we", "we're", "our",
     "she", "shes", "she's", "he", "hes", "he's", "his", "her", "they", "theyre",
-    "they're", "their", "patient", "pt", "there", "theres", "there's"))
+    "they're", "their", "patient", "there", "theres", "there's"))
 
 
 @lru_cache(maxsize=4096)

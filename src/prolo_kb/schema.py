@@ -78,6 +78,11 @@ IRREGULAR_VERBS = {
     "forgot": "forget", "forgotten": "forget", "meant": "mean"}
 IRREGULAR = {**IRREGULAR_PLURALS, **IRREGULAR_VERBS}
 
+# Porter's step 1b gives back the "e" that "-ed" and "-ing" took from a stem ending in
+# "at", "bl" or "iz" ("anticoagulated" -> "anticoagulate"), so that the verb meets its
+# noun ("anticoagulation"): Whoosh's Porter leaves it out ("anticoagulat").
+_RESTORE_E = re.compile(r"([a-z]{2,}(?:at|bl|iz))(?:ed|ing)")
+
 
 # functools' cache: Whoosh's own StemFilter cache (an LFU dict) is not thread-safe; once
 # full, evicting from it while another thread stems raises RuntimeError.
@@ -95,12 +100,6 @@ def clinical_stem(word: str) -> str:
     if restored:
         word = restored[1] + "e"
     return NUMBER_WORDS.get(word) or porter_stem(word)
-
-
-# Porter's step 1b gives back the "e" that "-ed" and "-ing" took from a stem ending in
-# "at", "bl" or "iz" ("anticoagulated" -> "anticoagulate"), so that the verb meets its
-# noun ("anticoagulation"): Whoosh's Porter leaves it out ("anticoagulat").
-_RESTORE_E = re.compile(r"([a-z]{2,}(?:at|bl|iz))(?:ed|ing)")
 
 
 @cache
