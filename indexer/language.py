@@ -6,7 +6,7 @@
         "shorthand": "_data/shorthand.yaml",    # - {short: pt, means: patient}
         "context": "_data/context.yaml",        # negated/historical/hypothetical triggers
         "clinical": "_data/clinical-words.yaml",  # words of a clinician's question
-        "framing": "_data/framing.yaml",        # {who, asks, for}: "pt asking", "for a letter"
+        "framing": "_data/framing.yaml",        # {who, asks, for, offer}: "pt asking", "do you do"
     }
 
 They are read and checked here (a malformed file is a located ``kb.language`` warning) and
@@ -130,14 +130,25 @@ def load_context(path: Path) -> Context:
     return context, _phrases(path, "terminators", raw.get("terminators") or []), reading
 
 
-def load_framing(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Who asks, the words saying that they ask, and what a question can be for."""
+OFFER_KEYS = ("by", "verbs", "ours", "information")
+
+
+def load_framing(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...],
+                                      dict[str, tuple[str, ...]]]:
+    """Who asks, the words saying that they ask, what a question can be for, and the
+    frame asking whether the clinic offers something (``offer``: by, verbs, ours,
+    information)."""
     raw = _read(path)
-    if not isinstance(raw, dict) or not {"who", "asks"} <= set(raw) <= {"who", "asks", "for"}:
+    if not isinstance(raw, dict) or not {"who", "asks"} <= set(raw) <= {
+            "who", "asks", "for", "offer"}:
         raise LanguageError(f"{path}: framing must be a mapping with 'who' and 'asks' "
-                            "(and 'for')")
+                            "(and 'for', 'offer')")
+    offer = raw.get("offer") or {}
+    if not isinstance(offer, dict) or (offer and set(offer) != {*OFFER_KEYS}):
+        raise LanguageError(f"{path}: offer must be a mapping with {', '.join(OFFER_KEYS)}")
     return (_phrases(path, "who", raw["who"]), _phrases(path, "asks", raw["asks"]),
-            _phrases(path, "for", raw.get("for") or []))
+            _phrases(path, "for", raw.get("for") or []),
+            {key: _phrases(path, f"offer.{key}", offer[key]) for key in offer})
 
 
 def load_language(srcdir: Path, files: dict[str, str]) -> Language:
@@ -162,12 +173,13 @@ def load_language(srcdir: Path, files: dict[str, str]) -> Language:
     askers: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()
     purposes: tuple[str, ...] = ()
+    offer: dict[str, tuple[str, ...]] = {}
     if files.get("framing"):
-        askers, asks, purposes = load_framing(srcdir / files["framing"])
+        askers, asks, purposes, offer = load_framing(srcdir / files["framing"])
     return Language(shorthand=shorthand, context=context, terminators=terminators,
                     clinical=clinical, fever_reading=fever, shorthand_context=contexts,
                     units=units,
-                    askers=askers, asks=asks, purposes=purposes)
+                    askers=askers, asks=asks, purposes=purposes, offer=offer)
 
 
 def language_of(app: Sphinx) -> Language:

@@ -164,7 +164,10 @@ class Language(NamedTuple):
     ``subject``: what the knowledge base is about ("prolotherapy"; ``kb_subject``);
     ``askers`` and ``asks``: the words of a frame around a question ("pt asking",
     "my husband wants to know"), and ``purposes`` what it is for ("for a referral
-    letter"), which ranking leaves out.
+    letter"), which ranking leaves out;
+    ``offer``: the frame asking whether the clinic offers something ("do you do", "does
+    the clinic sell"): ``by`` and ``verbs``, and the words after it that mean the base's
+    own treatment (``ours``) or information about it (``information``).
     """
 
     shorthand: Mapping[str, str] = MappingProxyType({})
@@ -179,6 +182,7 @@ class Language(NamedTuple):
     asks: tuple[str, ...] = ()
     purposes: tuple[str, ...] = ()
     units: Mapping[str, str] = MappingProxyType({})
+    offer: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,6 +199,7 @@ class Language(NamedTuple):
             "asks": list(self.asks),
             "purposes": list(self.purposes),
             "units": dict(self.units),
+            "offer": {key: list(words) for key, words in self.offer.items()},
         }
 
     @classmethod
@@ -219,4 +224,5 @@ class Language(NamedTuple):
             asks=tuple(str(w) for w in data.get("asks", ())),
             purposes=tuple(str(w) for w in data.get("purposes", ())),
             units={str(k): str(v) for k, v in data.get("units", {}).items()},
+            offer={str(k): tuple(str(w) for w in v) for k, v in data.get("offer", {}).items()},
         )

@@ -23,7 +23,7 @@ from whoosh.support.charset import accent_map
 
 # Bump when the fields, the analyzers or the manifest change shape: readers refuse an
 # index of another version and ask for a rebuild.
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 19
 
 # Words that carry no meaning in a patient's question. Whoosh's own list plus the
 # question words and fillers people type ("how do i", "what about", "is it ok").
@@ -39,6 +39,8 @@ STOP_WORDS = frozenset(
         "to", "too", "us", "was", "we", "were", "what", "which", "whom", "will", "with",
         "would", "yet", "you", "your", "yours", "s", "ve", "ll", "d", "re", "m", "am",
         "okay", "ok", "please", "tell", "know", "want", "wondering", "question",
+        # "you" as people say it to the clinic ("do you guys do it", "do yall take")
+        "guys", "yall", "ya",
         # Contractions typed without the apostrophe: words, not typos. Corrected to the
         # nearest indexed word, "cant breathe" would read "can breathe".
         "cant", "dont", "doesnt", "didnt", "wont", "isnt", "arent", "wasnt", "werent",

@@ -211,7 +211,10 @@ class _Search:
         # A question naming what the base is about asks about it, whatever else it holds.
         below = (self.model.not_covered_below_said if said_whole
                  else self.model.not_covered_below)
-        not_covered = not reported and not plan.subject and covered < below
+        # Whether the clinic offers something is answered only by an entry asked that way.
+        unoffered = read.offer and not (
+            ranked and self.state.understanding.answers_offer(ranked[0].doc))
+        not_covered = not reported and not plan.subject and (covered < below or unoffered)
         if self.explain is not None:
             self.explain.update({
                 "searched": read.searched, "corrections": read.corrections,
@@ -222,7 +225,8 @@ class _Search:
                 "unknown_words": unknown, "covered": round(covered, 4),
                 "says_wording_whole": said_whole, "names_subject": plan.subject,
                 "scoring": "arrays" if self.table.dense else "dictionaries",
-                "not_covered_below": below})
+                "not_covered_below": below, "asks_offer": read.offer,
+                "unoffered": unoffered})
         return SearchResult(
             # Undecodable bytes in argv arrive as lone surrogates, which cannot be printed
             # or sent as UTF-8: the query is echoed with U+FFFD in their place.

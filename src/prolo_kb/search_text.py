@@ -70,6 +70,9 @@ def format_explain(result: SearchResult) -> str:
                  f"(not covered below {info.get('not_covered_below', 0):.0%})")
     if info.get("names_subject"):
         lines.append("  names what the base is about: never 'not covered'")
+    if info.get("unoffered"):
+        lines.append("  asks whether the clinic offers something, and the best hit answers "
+                     "no such question: not covered")
     for n, hit in enumerate(result.hits, start=1):
         factors = ", ".join(f"{k} x{v:g}" for k, v in (hit.explain or {}).items())
         lines.append(f"  {n:>2}. {hit.doc.id}: {hit.score:.3f} = base x {factors or 'nothing'}")

@@ -6,16 +6,18 @@ signs and their ConText triggers, what the base is about); :meth:`Understanding.
 turns a cleaned query into an :class:`Understood`: shorthand spelt out, misspellings
 fixed (never a real word), warning signs found in the typed words with their context,
 quoted phrases, the sign words the caller says are absent, the frame around the
-question ("pt asking", "my husband wants to know if"), which ranking leaves out, and the
-kind of answer it asks for ("how", "why", yes or no).
+question ("pt asking", "my husband wants to know if"), which ranking leaves out, the
+kind of answer it asks for ("how", "why", yes or no), and whether it asks if the clinic
+offers something other than its own treatment ("do you do acupuncture").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from .content import Document
 from .index_reader import KBIndex
 from .query import Speller, expand_shorthand, question_word, told_only
 from .schema import analyze
@@ -24,6 +26,26 @@ from .synonyms import Unit
 
 MAX_PHRASES = 4  # quoted phrases searched per query
 _QUOTED = re.compile(r'"([^"]*)"')
+_OFFER_ADVERBS = ("also", "still", "even", "ever", "actually")
+_OFFER_DETERMINERS = frozenset({"the", "a", "an", "any", "some", "your"})
+
+
+def _alternatives(phrases: Sequence[str]) -> str:
+    """A regular expression alternation of ``phrases``, longest first, any spacing."""
+    return "|".join(r"\s+".join(map(re.escape, p.split()))
+                    for p in sorted(phrases, key=len, reverse=True))
+
+
+def offer_pattern(offer: Mapping[str, Sequence[str]]) -> re.Pattern[str] | None:
+    """The frame asking whether the clinic offers something: "do" or "does", one of
+    ``offer["by"]``, perhaps an adverb, one of ``offer["verbs"]``; group 1 holds the next
+    two words (the start of what is offered)."""
+    if not offer.get("by") or not offer.get("verbs"):
+        return None
+    return re.compile(
+        rf"\b(?:do|does)\s+(?:{_alternatives(offer['by'])})\s+"
+        rf"(?:(?:{'|'.join(_OFFER_ADVERBS)})\s+)?(?:{_alternatives(offer['verbs'])})\b"
+        r"((?:\s+[\w'-]+){0,2})", re.IGNORECASE)
 
 
 def frame_pattern(askers: Sequence[str], asks: Sequence[str],
@@ -33,11 +55,7 @@ def frame_pattern(askers: Sequence[str], asks: Sequence[str],
     for: "for", perhaps "a", "my" or "the", and one of ``purposes`` ("referral letter")."""
     if not asks and not purposes:
         return None
-
-    def words(phrases: Sequence[str]) -> str:
-        return "|".join(r"\s+".join(map(re.escape, p.split()))
-                        for p in sorted(phrases, key=len, reverse=True))
-
+    words = _alternatives
     who = (rf"(?:(?:my|her|his|their|our|the|a|new)\s+)?(?:{words(askers)})\s+"
            r"(?:(?:is|was|am|are|has|had|just)\s+)?") if askers else ""
     frames = []
@@ -65,6 +83,7 @@ class Understood(NamedTuple):
     frame: list[str]  # the words framing the question ("pt asking"), left out of ranking
     asks: str | None  # its question word ("how", "why", "yes/no"); None for keywords
     told: frozenset[str]  # stems said only in a statement about the caller (query.told_only)
+    offer: bool  # asks whether the clinic offers something not its own treatment
 
 
 class Understanding:
@@ -91,6 +110,10 @@ class Understanding:
         self._frame_words = frozenset(p.split()[0].lower() for p in language.asks) | (
             {"for"} if language.purposes else set())
         self._frame_compiled: re.Pattern[str] | None = None
+        self._offer = language.offer
+        self._offer_compiled: re.Pattern[str] | None = None
+        self._offer_verbs = frozenset(language.offer.get("verbs", ()))
+        self._answers_offer: dict[str, bool] = {}
 
     def read(self, text: str) -> Understood:
         corrected, corrections = self._speller.correct(text)
@@ -109,7 +132,7 @@ class Understanding:
         return Understood(corrected, corrections, searched, [short for short, _ in used],
                           [means for _, means in used], signs, absent, denials,
                           phrases[:MAX_PHRASES], loose, frame, question_word(loose),
-                          told_only(loose))
+                          told_only(loose), self.asks_offer(loose))
 
     def _frame(self, text: str) -> re.Pattern[str] | None:
         """The frame pattern, if ``text`` could hold a frame."""
@@ -118,6 +141,36 @@ class Understanding:
         if self._frame_compiled is None:  # a race compiles it twice, harmlessly
             self._frame_compiled = frame_pattern(*self._framing)
         return self._frame_compiled
+
+    def asks_offer(self, text: str) -> bool:
+        """Whether ``text`` asks if the clinic offers something other than the base's own
+        treatment or information about it: "do you do acupuncture", "does the clinic
+        sell knee braces", but not "do you do it for hips" or "do you have any studies"
+        (framing.yaml ``offer``)."""
+        lowered = text.lower()
+        if "do" not in lowered or self._offer_verbs.isdisjoint(re.findall(r"[a-z]+", lowered)):
+            return False
+        if self._offer_compiled is None:  # a race compiles it twice, harmlessly
+            self._offer_compiled = offer_pattern(self._offer)
+            if self._offer_compiled is None:
+                return False
+        ours = {*self._offer.get("ours", ()), *self._offer.get("information", ())}
+        for match in self._offer_compiled.finditer(lowered):
+            words = [w.strip("'-") for w in match.group(1).split()]
+            if words and words[0] in _OFFER_DETERMINERS:
+                words = words[1:]
+            if words and words[0] not in ours:
+                return True
+        return False
+
+    def answers_offer(self, doc: Document) -> bool:
+        """Whether ``doc`` answers whether the clinic offers something: its question or
+        one of its wordings asks it ("do you do prolotherapy here")."""
+        known = self._answers_offer.get(doc.id)
+        if known is None:
+            known = any(self.asks_offer(w) for w in (doc.title, *doc.also))
+            self._answers_offer[doc.id] = known
+        return known
 
     def is_clinical(self, stems: set[str]) -> bool:
         """Whether the query is in clinicians' words (all of one listed word or phrase)."""
