@@ -83,6 +83,11 @@ def test_a_sign_keeps_the_words_that_make_it_one() -> None:
     ("pain worse and worse since the shot", {"worse": "asserted"}),
     # an idiom is not a sign
     ("excitement is at fever pitch", {}),
+    # "ever" looks ahead to a time that has not come; "ever since" reports
+    ("if my lips ever start swelling do i call 911", {"allergy": "hypothetical"}),
+    ("should i ever get a fever", {"fever": "hypothetical"}),
+    ("ever since the shot my knee is red and hot", {"red": "asserted"}),
+    ("red and hot ever since the shot", {"red": "asserted"}),
 ])
 def test_context_of_each_sign(detector: SignDetector, text: str, want: dict[str, str]) -> None:
     assert contexts(detector, text) == want
