@@ -212,7 +212,7 @@ class _Search:
         below = (self.model.not_covered_below_said if said_whole
                  else self.model.not_covered_below)
         # Whether the clinic offers something is answered only by an entry asked that way.
-        unoffered = read.offer and not (
+        unoffered = read.offer and not plan.subject and not (
             ranked and self.state.understanding.answers_offer(ranked[0].doc))
         not_covered = not reported and not plan.subject and (covered < below or unoffered)
         if self.explain is not None:
