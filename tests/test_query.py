@@ -48,6 +48,9 @@ def test_misspellings_of_the_bases_words_are_still_fixed(engine: SearchEngine, t
     ("should i get xrays first", "should i get x-rays first"),  # a term run together
     # a commoner word, but one no entry uses, beside the term's other word
     ("planter fascitis shots?", "plantar fasciitis shots?"),
+    # a one-word term typed apart, unless both halves are everyday words
+    ("is prolo therapy safe", "is prolotherapy safe"),
+    ("physio therapy or prolo", "physiotherapy or prolo"),
 ])
 def test_glossary_terms_fix_real_words_and_run_together_terms(engine: SearchEngine,
                                                               typed: str, meant: str) -> None:
@@ -58,6 +61,7 @@ def test_glossary_terms_fix_real_words_and_run_together_terms(engine: SearchEngi
     "is a hot back normal after the shot",  # "hot pack" is a term, but back is commoner
     "how long after knee replacements",  # another form of the term's word
     "does it heal pain",  # "heel pain" is a term; heal is the commoner word
+    "how does my body work after the shots",  # "bodywork" is a term; both are words
 ])
 def test_a_real_word_near_a_term_is_kept_when_it_reads_as_itself(engine: SearchEngine,
                                                                   typed: str) -> None:

@@ -42,6 +42,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)", re.IGNORECASE)  # "48h", "2wks"
 MIN_PAIRED = 4  # a word shorter than this is never taken for its neighbour's partner
 MIN_JOINED = 5  # nor a run-together term this short
+MIN_SPLIT = 8  # nor a one-word term typed apart ("prolo therapy") this short
 
 
 # The word a question opens with says what kind of answer it wants, though the search
@@ -171,15 +172,20 @@ class Speller:
     """
 
     def __init__(self, known: Callable[[str], bool], nearest: Callable[[str], str | None],
-                 keep: Collection[str] = (), phrases: Iterable[str] = ()) -> None:
+                 keep: Collection[str] = (), phrases: Iterable[str] = (),
+                 everyday: Collection[str] = ()) -> None:
         self._known = known
         self._nearest = nearest
+        self._everyday = everyday
         self._keep = frozenset(w.lower() for w in keep)
         self._cache: LRU[str, str | None] = LRU(CORRECTION_CACHE)
         self._pairs: set[tuple[str, str]] = set()
         self._joined: dict[str, str] = {}  # "xrays" -> "x-rays"
+        self._whole: set[str] = set()  # one-word terms, for "prolo therapy"
         for phrase in phrases:
             words = [w for w in _JOINERS.split(phrase.lower()) if w]
+            if len(words) == 1 and len(words[0]) >= MIN_SPLIT and words[0].isalpha():
+                self._whole.add(words[0])
             if len(words) == 2 and all(w.isalpha() for w in words):
                 self._pairs.add((words[0], words[1]))
                 joined = "".join(words)
@@ -203,7 +209,26 @@ class Speller:
             changes[word] = best
             return best
 
-        return self._in_pairs(WORD.sub(fix, text), changes), changes
+        return self._rejoined(self._in_pairs(WORD.sub(fix, text), changes), changes), changes
+
+    def _rejoined(self, text: str, changes: dict[str, str]) -> str:
+        """A one-word glossary term typed as two words, joined: "prolo therapy" is
+        prolotherapy, not a question about therapy. Two everyday words stay apart, as
+        they may mean just themselves ("how does my body work", not bodywork)."""
+        if not self._whole:
+            return text
+        joins: list[tuple[int, int, str]] = []
+        for left, right in pairwise(WORD.finditer(text)):
+            whole = (left.group(0) + right.group(0)).lower()
+            if (whole not in self._whole or text[left.end():right.start()] not in (" ", "-")
+                    or (joins and joins[-1][1] > left.start())
+                    or all(set(analyze(m.group(0))) <= self._everyday for m in (left, right))):
+                continue
+            joins.append((left.start(), right.end(), whole))
+            changes[text[left.start():right.end()]] = whole
+        for start, end, whole in reversed(joins):
+            text = text[:start] + whole + text[end:]
+        return text
 
     def _in_pairs(self, text: str, changes: dict[str, str]) -> str:
         """Real words fixed where a glossary term says what they must be: the word one

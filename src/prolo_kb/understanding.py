@@ -97,7 +97,8 @@ class Understanding:
         self._units = language.units
         self._speller = Speller(
             index.known, index.nearest, keep={*language.shorthand, *language.units},
-            phrases=(p for g in manifest.glossary for p in (g.term, *g.lay)))
+            phrases=(p for g in manifest.glossary for p in (g.term, *g.lay)),
+            everyday=frozenset(manifest.english))
         fever = FeverReading(*language.fever_reading) if language.fever_reading else None
         self._detector = SignDetector(
             (Sign(doc_id, phrase, stems) for doc_id, phrase, stems in manifest.signs),
