@@ -173,7 +173,7 @@ class Speller:
 
     def __init__(self, known: Callable[[str], bool], nearest: Callable[[str], str | None],
                  keep: Collection[str] = (), phrases: Iterable[str] = (),
-                 everyday: Collection[str] = ()) -> None:
+                 everyday: frozenset[str] = frozenset()) -> None:
         self._known = known
         self._nearest = nearest
         self._everyday = everyday
