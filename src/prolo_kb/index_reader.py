@@ -76,6 +76,14 @@ class Stored(NamedTuple):
     wordings: tuple[frozenset[str], ...]  # stems of the question (title), then the others
 
 
+def _take(readers: list[IndexReader] | None) -> IndexReader | None:
+    """The reader that validated the index, once (``list.pop`` is atomic)."""
+    try:
+        return readers.pop() if readers else None
+    except IndexError:  # another thread took it first
+        return None
+
+
 class KBIndex:
     """One open index version, safe to share by threads."""
 
@@ -123,8 +131,10 @@ class KBIndex:
         searcher: Searcher | None = getattr(self._local, "searcher", None)
         if searcher is None:
             b = {f"{name}_B": value for name, value in MODEL.b.items()}
-            searcher = self.opened.index.searcher(
-                weighting=scoring.BM25F(B=MODEL.default_b, K1=MODEL.k1, **b))
+            weighting = scoring.BM25F(B=MODEL.default_b, K1=MODEL.k1, **b)
+            reader = _take(self.opened.counted)
+            searcher = (self.opened.index.searcher(weighting=weighting) if reader is None
+                        else Searcher(reader, weighting=weighting, fromindex=self.opened.index))
             self._local.searcher = searcher
         return searcher
 
