@@ -11,7 +11,7 @@ import pytest
 
 from prolo_kb import ranking
 from prolo_kb.errors import IndexUnavailable
-from prolo_kb.query import question_word, told_only
+from prolo_kb.query import named_before_what_is_it, question_word, told_only
 from prolo_kb.schema import analyze
 from prolo_kb.search import SearchEngine, _unknown_words
 
@@ -120,6 +120,35 @@ def test_a_question_naming_the_subject_is_never_not_covered(engine: SearchEngine
     unnamed = engine.search(other, explain=True)
     assert unnamed.explain is not None and unnamed.explain["names_subject"] is False
     assert unnamed.not_covered
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("my neighbour swears by sugar shots for his back, what are those", "my neighbour swears "
+     "by sugar shots for his back"),
+    ("heard about it on the radio. so whats that exactly?", "heard about it on the radio"),
+    ("what is prolo", None),  # one clause: nothing named before it
+    ("is that what it is, or not", None),  # asks more than what it is
+])
+def test_a_clause_asking_only_what_is_that(text: str, named: str | None) -> None:
+    assert named_before_what_is_it(text) == named
+
+
+def test_what_is_that_after_naming_the_subject_asks_what_it_is(engine: SearchEngine) -> None:
+    """The thing named just before "what even is that" is what is asked about; when that
+    is a symptom, "that" is the symptom, and warning signs still read the whole query."""
+    asked = engine.search("my neighbour swears by sugar shots for his back, what are those",
+                          explain=True)
+    assert asked.hits[0].doc.id == "what-is-prolotherapy"
+    assert asked.explain is not None and asked.explain["what_it_is"]
+    symptom = engine.search("i had prolo on monday and my elbow is bruised, what is that",
+                            explain=True)
+    assert symptom.hits[0].doc.id != "what-is-prolotherapy"
+    assert symptom.explain is not None and "what_it_is" not in symptom.explain
+    reported = engine.search("her throat is closing up since she got sugar shots, what are "
+                             "those", explain=True)
+    assert reported.explain is not None and reported.explain["what_it_is"]
+    assert reported.urgency == "emergency"
+    assert reported.hits[0].doc.id == "allergic-reaction"
 
 
 @pytest.mark.parametrize(("other", "own"), [

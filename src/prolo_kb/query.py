@@ -104,6 +104,25 @@ def told_only(text: str) -> frozenset[str]:
     return frozenset(told - asked) if asked else frozenset()
 
 
+# A clause asking only what a thing named just before it is: "my daughter keeps telling me
+# to try prolo for my knee, what even is that".
+_WHAT_IS_IT = re.compile(
+    r"^\s*(?:(?:so|ok|okay|then|like)\s+)?(?:what|wat|wht)(?:'s|’s|s)?\s+"
+    r"(?:(?:even|actually|exactly|really|exactly)\s+)*(?:(?:is|are|r)\s+)?"
+    r"(?:(?:even|actually|exactly|really)\s+)*(?:that|this|it|those|these|they|them)"
+    r"(?:\s+(?:exactly|actually|anyway|again|even|really))?\s*$", re.IGNORECASE)
+
+
+def named_before_what_is_it(text: str) -> str | None:
+    """The clause just before one that asks only "what is that", if there is one: the
+    thing it names is what the question asks about."""
+    clauses = [c for c in _CLAUSE.split(text) if c.strip()]
+    for before, clause in pairwise(clauses):
+        if _WHAT_IS_IT.match(clause):
+            return before
+    return None
+
+
 def clean_query(raw: str) -> str:
     """NFKC-normalised, control characters removed, whitespace collapsed; bounded."""
     if len(raw) > MAX_QUERY_CHARS:

@@ -31,7 +31,7 @@ from .index_reader import KBIndex, reading
 from .lru import LRU
 from .manifest import Manifest
 from .model import MODEL, RankingModel
-from .query import MAX_QUERY_CHARS, WORD, clean_query
+from .query import MAX_QUERY_CHARS, WORD, clean_query, named_before_what_is_it
 from .ranking import (
     URGENCY_ORDER,
     Candidate,
@@ -193,7 +193,7 @@ class _Search:
 
     def run(self, original: str, text: str, limit: int, topic: str | None,
             audience: str | None) -> SearchResult:
-        read = self.state.understanding.read(text)
+        read = self._what_it_is(self.state.understanding.read(text))
         found, phrases = read.signs, read.phrases
         plan, unknown = self._plan(read)
         if not plan.units and not unknown and not phrases:
@@ -240,6 +240,21 @@ class _Search:
             not_covered=not_covered,
             explain=self.explain,
         )
+
+    def _what_it_is(self, read: Understood) -> Understood:
+        """"my daughter keeps telling me to try prolo for my knee, what even is that" asks
+        what prolotherapy is: ranked as that question (the signs stay those of the whole
+        query). Only when the clause just before "what is that" names the subject: in
+        "i got prolo and my knee swelled up, what is that", "that" is the swelling."""
+        understanding = self.state.understanding
+        named = named_before_what_is_it(read.loose)
+        if named is None or not understanding.names_subject(
+                self.state.synonyms.units(analyze(named))):
+            return read
+        if self.explain is not None:
+            self.explain["what_it_is"] = named.strip()
+        return read._replace(loose=f"what is {understanding.subject_words}", asks="what",
+                             told=frozenset())
 
     def _plan(self, read: Understood) -> tuple[Plan, list[str]]:
         table, reader, found, absent = self.table, self.reader, read.signs, read.absent

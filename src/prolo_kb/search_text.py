@@ -70,6 +70,9 @@ def format_explain(result: SearchResult) -> str:
                  f"(not covered below {info.get('not_covered_below', 0):.0%})")
     if info.get("names_subject"):
         lines.append("  names what the base is about: never 'not covered'")
+    if info.get("what_it_is"):
+        lines.append(f"  asks what {info['what_it_is']!r} names is: ranked as "
+                     "'what is' the base's subject")
     if info.get("unoffered"):
         lines.append("  asks whether the clinic offers something, and the best hit answers "
                      "no such question: not covered")

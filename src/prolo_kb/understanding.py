@@ -105,6 +105,7 @@ class Understanding:
             language.context, language.terminators, fever)
         self._clinical = manifest.clinical  # the stems of clinicians' words and phrases
         self.subject = tuple(analyze(language.subject))  # () when the build named none
+        self.subject_words = language.subject
         self._framing = (language.askers, language.asks, language.purposes)
         # A frame needs one of these words; a query holding none skips the pattern, which
         # is compiled on first need (~5 ms: most one-off CLI searches never pay it).
