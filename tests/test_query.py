@@ -191,6 +191,18 @@ def test_circumstance_around_an_entrys_own_wording_is_covered(
     assert engine.search(f"{circumstance} {other}").not_covered
 
 
+def test_a_word_no_entry_uses_weighs_less_when_english_uses_it_a_lot(
+        engine: SearchEngine) -> None:
+    """"sister" and "llama" are both unknown to the base; "llama" is rare in English, so
+    it weighs more against the share of the question the best hit holds."""
+    common = engine.search("how long does soreness last for a sister", explain=True)
+    rare = engine.search("how long does soreness last for a llama", explain=True)
+    assert common.explain is not None and rare.explain is not None
+    assert common.explain["unknown_words"] == ["sister"]
+    assert rare.explain["unknown_words"] == ["llama"]
+    assert common.explain["covered"] > rare.explain["covered"]
+
+
 def test_everyday_words_say_less_of_what_a_question_is_about(engine: SearchEngine) -> None:
     """"Really" is rare in the base but common in English: for "not covered" it weighs
     what everyday English predicts (as in BM25), while "dextrose" keeps its weight."""

@@ -53,6 +53,14 @@ def stem_shares(stems: Iterable[str], stem: Callable[[str], str]) -> dict[str, f
     return {s: counts[s] / total for s in stems if s in counts}
 
 
+def stem_shares_above(least: float, stem: Callable[[str], str]) -> dict[str, float]:
+    """Every stem (by ``stem``) making up at least ``least`` of English running text,
+    with its share. For the build: it reads the whole list."""
+    total = _table().total_words or 1
+    return {s: count / total for s, count in _stem_counts(stem).items()
+            if count / total >= least}
+
+
 @functools.cache
 def _stem_counts(stem: Callable[[str], str]) -> dict[str, int]:
     """The list's counts summed by stem (~0.5 s; once per process and stemmer)."""

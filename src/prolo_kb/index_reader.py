@@ -29,7 +29,7 @@ from .lru import LRU
 from .model import MODEL
 from .schema import analyze
 from .store import OpenIndex, open_index
-from .terms import DENSE_FROM, LENGTHS_FILE, TermTable
+from .terms import DENSE_FROM, ENGLISH_FILE, LENGTHS_FILE, TermTable
 
 CACHED_DOCUMENTS = 8192
 
@@ -71,6 +71,19 @@ def _lengths(opened: OpenIndex) -> bytes | None:
         return None
 
 
+def _english(opened: OpenIndex) -> dict[str, float]:
+    """The everyday English stems no entry uses, with their share of English text, as
+    the build wrote them beside the index (none for an index in memory, or a broken
+    file: those words then weigh the most a word can)."""
+    if ENGLISH_FILE not in opened.manifest.files:
+        return {}
+    try:
+        data = json.loads((opened.path / ENGLISH_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 class Stored(NamedTuple):
     doc: Document
     wordings: tuple[frozenset[str], ...]  # stems of the question (title), then the others
@@ -93,6 +106,7 @@ class KBIndex:
         # known words even where no entry uses them (the build listed them)
         self.glossary_words = frozenset(opened.manifest.glossary_words)
         self._local = threading.local()
+        self._unindexed_english: dict[str, float] | None = None
         with reading(opened.path):
             self.terms = TermTable(self.reader(), opened.manifest.telling, _lengths(opened),
                                    english=opened.manifest.english, dense_from=dense_from)
@@ -141,6 +155,13 @@ class KBIndex:
     def reader(self) -> IndexReader:
         reader: IndexReader = self.searcher().reader()
         return reader
+
+    def english_share(self, stem: str) -> float:
+        """``stem``'s share of English text, for a stem no entry uses (0 if rare)."""
+        table = self._unindexed_english
+        if table is None:  # read on first need; a race reads it twice, harmlessly
+            table = self._unindexed_english = _english(self.opened)
+        return table.get(stem, 0.0)
 
     def document(self, docnum: int) -> Stored:
         """A document and the stems of its wordings, decoded once."""

@@ -10,7 +10,8 @@ Worked out here, at build time, into the manifest:
   urgency;
 - how telling each stem of the questions and wordings is (its IDF);
 - each indexed stem's share of everyday English, where it can lower the stem's BM25
-  weight (``english_documents`` of the ranking model);
+  weight (``english_documents`` of the ranking model), and in a file beside the index
+  the everyday English stems no entry uses, with theirs (for "not covered");
 - the language data (shorthand, context triggers, clinical words) as given.
 
 :func:`write_index` is what the Sphinx extension, the tests and the benchmark call;
@@ -35,7 +36,7 @@ from .manifest import Manifest
 from .schema import SCHEMA_VERSION, analyze, build_schema, clinical_stem, words
 from .signs import sign_words
 from .store import LOCK_WAIT_SECONDS, OpenIndex, write_version
-from .terms import ENGLISH_DOCUMENTS, FIELD_BOOSTS, LENGTHS_FILE, telling
+from .terms import ENGLISH_DOCUMENTS, ENGLISH_FILE, FIELD_BOOSTS, LENGTHS_FILE, telling
 
 MEMORY = ":memory:"  # the path an index held in memory goes by
 
@@ -125,6 +126,20 @@ def english_shares(reader: IndexReader) -> dict[str, float]:
             if share >= least}
 
 
+def english_file(reader: IndexReader) -> bytes:
+    """The everyday English stems no entry uses, with their share of English text, by
+    the same bar as :func:`english_shares` (``english.json`` beside the index): a word
+    no entry uses weighs less for "not covered" when English uses it a lot ("supposed",
+    "couple", "sister"). A search reads it only for a query holding such a word, so a
+    one-off search never loads the whole English list for it."""
+    indexed = {stem for name in FIELD_BOOSTS for stem in reader.field_terms(name)}
+    least = 1 / (ENGLISH_DOCUMENTS * (reader.doc_count_all() or 1))
+    shares = {stem: float(f"{share:.3g}")
+              for stem, share in dictionary.stem_shares_above(least, clinical_stem).items()
+              if stem not in indexed}
+    return json.dumps(dict(sorted(shares.items())), separators=(",", ":")).encode()
+
+
 def write_index(
     target: Path,
     documents: Iterable[Document],
@@ -145,7 +160,8 @@ def write_index(
     manifest = _manifest_maker(analysis, tuple(pages), tuple(glossary), language, sources,
                                source_hash)
     return write_version(Path(target), analysis.rows(documents, progress), manifest,
-                         extra=lambda reader: {LENGTHS_FILE: lengths_file(reader)},
+                         extra=lambda reader: {LENGTHS_FILE: lengths_file(reader),
+                                               ENGLISH_FILE: english_file(reader)},
                          procs=procs, lock_wait=lock_wait, on_wait=on_wait)
 
 

@@ -201,7 +201,7 @@ class _Search:
                              "add a word about the question")
         circumstance = [w for w in unknown if set(w.split()) <= read.told]
         ranked, total, covered, said_whole = self._rank(
-            plan, len(unknown), circumstance, phrases, topic, audience, limit)
+            plan, self._unheard(unknown), circumstance, phrases, topic, audience, limit)
         reported = reported_entries(found)
         if reported:
             ranked, added = escalation_first(ranked, reported, self.index.document_by_id)
@@ -303,13 +303,22 @@ class _Search:
             self.explain["clinical"] = plan.clinical
         return plan, unknown
 
-    def _rank(self, plan: Plan, unknown: int, circumstance: list[str],
+    def _unheard(self, unknown: list[str]) -> list[tuple[str, float]]:
+        """How telling each word no entry uses is: the most a word can be, less for one
+        everyday English uses a lot ("supposed", "couple", "sister"), by the prior that
+        weighs the words the base knows (:meth:`TermTable.unheard`)."""
+        most = log(self.table.doc_count) + 1
+        return [(w, min(most, self.table.unheard(
+                    min(self.index.english_share(s) for s in w.split()))))
+                for w in unknown]
+
+    def _rank(self, plan: Plan, unknown: list[tuple[str, float]], circumstance: list[str],
               phrases: list[tuple[str, ...]], topic: str | None, audience: str | None,
               limit: int) -> tuple[list[Ranked], int, float, bool]:
         """The ranked hits, how many documents matched, the share of the query the best
         hit holds, and whether the query says one of its wordings whole. ``unknown``
-        words no entry uses, ``circumstance`` those of them said only in a statement
-        about the caller (:attr:`Understood.told`)."""
+        words no entry uses with how telling each is, ``circumstance`` those of them said
+        only in a statement about the caller (:attr:`Understood.told`)."""
         table, reader = self.table, self.reader
         if not plan.units and not phrases:  # only words no entry uses
             return [], 0, 0.0, False
@@ -339,9 +348,8 @@ class _Search:
         if ranked:
             top = next(c for c in candidates if c.doc.id == ranked[0].doc.id)
             held = [top.docnum in h for h in holders]
-            # A word the index has never seen weighs the most a word can: the query asks
-            # about something no entry mentions.
-            most = log(self.table.doc_count) + 1
+            # A word the index has never seen weighs the most a word can, less if English
+            # uses it a lot: the query asks about something no entry mentions.
             # What the caller tells about themselves while asking in another clause is
             # circumstance, if the best hit answers what that clause asks most tellingly:
             # "i tore my rotator cuff lifting boxes at the warehouse, would this help me",
@@ -350,8 +358,9 @@ class _Search:
                      if not set(u[0]) <= plan.told]
             if not (asked and max(asked)[1]):
                 circumstance = []
-            unheard = unknown - len(circumstance) * (1.0 - self.model.told_weight)
-            covered = held_share(held, plan.about, unheard * most * self.model.unknown_weight)
+            unheard = sum(w * (self.model.told_weight if word in circumstance else 1.0)
+                          for word, w in unknown)
+            covered = held_share(held, plan.about, unheard * self.model.unknown_weight)
             if self.explain is not None:
                 self.explain["circumstance"] = circumstance
             said_whole = says_whole(top.wordings, plan.expanded)

@@ -128,6 +128,12 @@ class TermTable:
             return _idf(self.doc_count, max(frequency, self._expected(stem)))
         return _idf(self.doc_count, 0)
 
+    def unheard(self, share: float) -> float:
+        """How telling a word no entry uses is, given its share of everyday English: the
+        IDF of the document frequency that share predicts, as for the words the base
+        knows (:meth:`everyday`); the most a word can weigh for a word English lacks."""
+        return _idf(self.doc_count, ENGLISH_DOCUMENTS * share * self.doc_count)
+
     def _expected(self, stem: str) -> float:
         """In how many documents everyday English predicts ``stem``: the prior's floor."""
         return ENGLISH_DOCUMENTS * self._english.get(stem, 0.0) * self.doc_count
@@ -314,4 +320,7 @@ def _dense_size(postings: DensePostings) -> int:
 
 
 LENGTHS_FILE = "lengths.bin"  # written beside the index by the build (indexing.lengths_file)
+# everyday English stems no entry uses, with their share of English text
+# (indexing.english_file): read on a query's first word the index lacks
+ENGLISH_FILE = "english.json"
 
