@@ -51,6 +51,9 @@ UNITS = {"h": "hours", "x": "times"}
     ("pt 2wks ago", "patient 2 weeks ago"),  # any shorthand glued to a number
     ("x ray of my h joint", "x ray of my h joint"),  # a unit only after a number
     ("h2o and 4th visit", "h2o and 4th visit"),  # not a unit: left as typed
+    ("inj q4-6wks per plan", "inj every 4-6 weeks per plan"),  # q: every, and a range
+    ("seen 4-6wks ago", "seen 4-6 weeks ago"),
+    ("q2 and q3h", "q2 and every 3 hours"),  # "q2" has no unit: left as typed
 ])
 def test_a_unit_is_shorthand_only_after_a_number(typed: str, searched: str) -> None:
     out, _ = expand_shorthand(typed, {**SHORTHAND, "wks": "weeks"}, CONTEXTS, UNITS)

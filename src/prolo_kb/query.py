@@ -39,7 +39,8 @@ WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"[^\s]+")
 _JOINERS = re.compile(r"[\s-]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)", re.IGNORECASE)  # "48h", "2wks"
+# "48h", "2wks", "4-6wk", and staff's "q2wk" (q: every)
+_GLUED = re.compile(r"(q)?(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?)([a-z]+)", re.IGNORECASE)
 MIN_PAIRED = 4  # a word shorter than this is never taken for its neighbour's partner
 MIN_JOINED = 5  # nor a run-together term this short
 MIN_SPLIT = 8  # nor a one-word term typed apart ("prolo therapy") this short
@@ -142,7 +143,7 @@ def expand_shorthand(text: str, shorthand: Mapping[str, str],
     """``text`` with each shorthand token replaced by what it means (its other meaning
     next to the words ``contexts`` name), and each shorthand expanded with its meaning.
     A shorthand or one of ``units`` right after a number, or glued to it, is a unit too:
-    "48h", "2wks", "3 x a week"."""
+    "48h", "2wks", "3 x a week"; "q" before a glued number is "every" ("q4-6wk")."""
     if not shorthand and not units:
         return text, []
     units = units or {}
@@ -152,11 +153,12 @@ def expand_shorthand(text: str, shorthand: Mapping[str, str],
     for n, token in enumerate(tokens):
         core = token.rstrip(".,;:?!")
         glued = _GLUED.fullmatch(core)
-        if glued and (glued[2].lower() in units or glued[2].lower() in shorthand):
-            unit = glued[2].lower()
+        if glued and (glued[3].lower() in units or glued[3].lower() in shorthand):
+            unit = glued[3].lower()
             spelt = units.get(unit) or shorthand[unit]
-            used.append((core, spelt))
-            out.append(f"{glued[1]} {spelt}{token[len(core):]}")
+            every = "every " if glued[1] else ""
+            used.append((core, f"{every}{spelt}"))
+            out.append(f"{every}{glued[2]} {spelt}{token[len(core):]}")
             continue
         meaning = shorthand.get(core.lower())
         if meaning is None and n and _NUMBER.fullmatch(tokens[n - 1]):
