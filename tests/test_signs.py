@@ -83,11 +83,10 @@ def test_a_sign_keeps_the_words_that_make_it_one() -> None:
     ("pain worse and worse since the shot", {"worse": "asserted"}),
     # an idiom is not a sign
     ("excitement is at fever pitch", {}),
-    # "ever" looks ahead to a time that has not come; "ever since" reports
-    ("if my lips ever start swelling do i call 911", {"allergy": "hypothetical"}),
-    ("should i ever get a fever", {"fever": "hypothetical"}),
+    # "ever" is no trigger: it sits in reports as often as in conditionals
+    ("the worst fever i have ever had", {"fever": "asserted"}),
     ("ever since the shot my knee is red and hot", {"red": "asserted"}),
-    ("red and hot ever since the shot", {"red": "asserted"}),
+    ("have you ever seen lips swelling like this", {"allergy": "asserted"}),
 ])
 def test_context_of_each_sign(detector: SignDetector, text: str, want: dict[str, str]) -> None:
     assert contexts(detector, text) == want
@@ -122,6 +121,11 @@ def engine(real_index: Path) -> SearchEngine:
     ("my lips are swelling after the shot", "emergency", "allergic-reaction"),
     ("throat feels like its closing since the injection", "emergency", "allergic-reaction"),
     ("my husband can't breathe after his shots", "emergency", "trouble-breathing"),
+    # "ever" in a report: the most urgent sign still comes first
+    ("the worst headache I've ever had and my lips are swelling", "emergency",
+     "allergic-reaction"),
+    ("has my leg ever been this weak, it started after the shot", "same-day",
+     "new-weakness-or-burning-pain"),
     ("knee is swollen and hot after the shot", "same-day", None),
     ("pt c/o fever since inj", "same-day", "fever-after-injection"),
     ("pus coming out of the needle spot", "same-day", "pus-from-injection-site"),
