@@ -53,7 +53,7 @@ eval: build/index/manifest.json  ## search quality: Recall@1/@3, MRR, not covere
 	$(BIN)/python -m prolo_kb.evaluate tests/data/queries.tsv tests/data/fresh.tsv \
 		tests/data/signs.tsv tests/data/holdout.tsv tests/data/holdout2.tsv \
 		tests/data/holdout3.tsv tests/data/holdout4.tsv tests/data/holdout5.tsv \
-		tests/data/holdout6.tsv tests/data/signs2.tsv \
+		tests/data/holdout6.tsv tests/data/holdout7.tsv tests/data/signs2.tsv \
 		--index build/index
 
 clean:  ## remove build output (keeps .venv)

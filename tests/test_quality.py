@@ -27,7 +27,12 @@
   at the start of the next session and sealed until that session's "not covered" offer
   rule and three vocabulary fixes were in: first scored R@1 0.833 / R@3 0.947,
   out-of-scope flagged 62%, in-scope wrongly 14% (starting code: 0.833 / 0.947, 58%,
-  14%); its misses then gave the "what even is that" rule;
+  14%); its misses then gave the "what even is that" rule, English's share for words no
+  entry uses, and vocabulary;
+- tests/data/holdout7.tsv: an eighth (200, 50 out of scope, half of those about another
+  treatment's cost or recovery), written and sealed the same way during that session and
+  first scored after its last change: R@1 0.887 / R@3 0.947, out-of-scope flagged 54%,
+  in-scope wrongly 10.0% (starting code: 0.880 / 0.933, 50%, 12.0%);
 - tests/data/signs2.tsv: warning reports and mentions written from the clinical notes
   and the site by an outside tester; its misses (12 reports, 18 false alarms) were fixed,
   so it now guards against regressions rather than measuring.
@@ -56,6 +61,7 @@ HOLDOUT3 = Path(__file__).parent / "data" / "holdout3.tsv"
 HOLDOUT4 = Path(__file__).parent / "data" / "holdout4.tsv"
 HOLDOUT5 = Path(__file__).parent / "data" / "holdout5.tsv"
 HOLDOUT6 = Path(__file__).parent / "data" / "holdout6.tsv"
+HOLDOUT7 = Path(__file__).parent / "data" / "holdout7.tsv"
 SIGNS2 = Path(__file__).parent / "data" / "signs2.tsv"
 DEV = Path(__file__).resolve().parents[2] / "shared" / "content" / "patient-questions-dev.tsv"
 
@@ -105,7 +111,7 @@ def escalation(real_index: Path) -> frozenset[str]:
 # Each set written from the site alone: its size and out-of-scope count, then the bars
 # for R@1 and R@3, and for out-of-scope flagged and in-scope flagged wrongly. holdout:
 # lexical coverage cannot tell "do you do x-rays on site" from an imaging question, so
-# its not-covered bar holds today's figures. holdout4 to holdout6 show how far the aims
+# its not-covered bar holds today's figures. holdout4 to holdout7 show how far the aims
 # (0.92 / 0.98, 90% / 3%) still are on questions written by people who never saw the
 # search (README, "Measured quality"). Last: how many false banners the set may raise.
 # holdout6 raises one: "I have an infected cut right over the sore spot on my knee, can I
@@ -119,6 +125,7 @@ SITE_ALONE = [
     (HOLDOUT4, 200, 50, (0.92, 0.98), (0.76, 0.04), 0),
     (HOLDOUT5, 200, 50, (0.87, 0.94), (0.74, 0.04), 0),
     (HOLDOUT6, 200, 50, (0.84, 0.94), (0.60, 0.10), 1),
+    (HOLDOUT7, 200, 50, (0.87, 0.93), (0.52, 0.11), 0),
 ]
 
 
