@@ -109,7 +109,7 @@ def told_only(text: str) -> frozenset[str]:
 # to try prolo for my knee, what even is that".
 _WHAT_IS_IT = re.compile(
     r"^\s*(?:(?:so|ok|okay|then|like)\s+)?(?:what|wat|wht)(?:'s|’s|s)?\s+"
-    r"(?:(?:even|actually|exactly|really|exactly)\s+)*(?:(?:is|are|r)\s+)?"
+    r"(?:(?:even|actually|exactly|really)\s+)*(?:(?:is|are|r)\s+)?"
     r"(?:(?:even|actually|exactly|really)\s+)*(?:that|this|it|those|these|they|them)"
     r"(?:\s+(?:exactly|actually|anyway|again|even|really))?\s*$", re.IGNORECASE)
 
