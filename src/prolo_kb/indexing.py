@@ -115,29 +115,32 @@ def _manifest_maker(analysis: _Analysis, pages: tuple[PageMeta, ...],
     return manifest
 
 
-def english_shares(reader: IndexReader) -> dict[str, float]:
-    """Each indexed stem's share of English running text, kept only where the floor it
-    puts under the stem's document frequency reaches one document (below that it
-    changes nothing, and the manifest stays small)."""
-    stems = {stem for name in FIELD_BOOSTS for stem in reader.field_terms(name)}
+def _everyday(reader: IndexReader) -> tuple[set[str], dict[str, float]]:
+    """The stems the index holds, and every stem's share of English running text where
+    the floor it puts under a document frequency reaches one document (below that it
+    changes nothing, and what the build writes stays small), to three digits."""
+    indexed = {stem for name in FIELD_BOOSTS for stem in reader.field_terms(name)}
     least = 1 / (ENGLISH_DOCUMENTS * (reader.doc_count_all() or 1))
-    shares = dictionary.stem_shares(stems, clinical_stem)
-    return {stem: float(f"{share:.3g}") for stem, share in sorted(shares.items())
-            if share >= least}
+    shares = dictionary.stem_shares_above(least, clinical_stem)
+    return indexed, {stem: float(f"{share:.3g}") for stem, share in sorted(shares.items())}
+
+
+def english_shares(reader: IndexReader) -> dict[str, float]:
+    """Each indexed stem's share of English running text, where it matters (the
+    manifest's ``english``: a prior under the stem's BM25 weight)."""
+    indexed, shares = _everyday(reader)
+    return {stem: share for stem, share in shares.items() if stem in indexed}
 
 
 def english_file(reader: IndexReader) -> bytes:
-    """The everyday English stems no entry uses, with their share of English text, by
-    the same bar as :func:`english_shares` (``english.json`` beside the index): a word
-    no entry uses weighs less for "not covered" when English uses it a lot ("supposed",
-    "couple", "sister"). A search reads it only for a query holding such a word, so a
-    one-off search never loads the whole English list for it."""
-    indexed = {stem for name in FIELD_BOOSTS for stem in reader.field_terms(name)}
-    least = 1 / (ENGLISH_DOCUMENTS * (reader.doc_count_all() or 1))
-    shares = {stem: float(f"{share:.3g}")
-              for stem, share in dictionary.stem_shares_above(least, clinical_stem).items()
-              if stem not in indexed}
-    return json.dumps(dict(sorted(shares.items())), separators=(",", ":")).encode()
+    """The everyday English stems no entry uses, with their share of English text
+    (``english.json`` beside the index): a word no entry uses weighs less for "not
+    covered" when English uses it a lot ("supposed", "couple", "sister"). A search reads
+    it only for a query holding such a word, so a one-off search never loads the whole
+    English list for it."""
+    indexed, shares = _everyday(reader)
+    return json.dumps({stem: share for stem, share in shares.items() if stem not in indexed},
+                      separators=(",", ":")).encode()
 
 
 def write_index(

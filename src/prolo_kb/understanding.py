@@ -115,6 +115,9 @@ class Understanding:
         self._offer = language.offer
         self._offer_compiled: re.Pattern[str] | None = None
         self._offer_verbs = frozenset(language.offer.get("verbs", ()))
+        # what may follow the verb without being another service ("it", "any studies")
+        self._offer_ours = frozenset(
+            (*language.offer.get("ours", ()), *language.offer.get("information", ())))
         self._answers_offer: dict[str, bool] = {}
 
     def read(self, text: str) -> Understood:
@@ -156,12 +159,11 @@ class Understanding:
             self._offer_compiled = offer_pattern(self._offer)
             if self._offer_compiled is None:
                 return False
-        ours = {*self._offer.get("ours", ()), *self._offer.get("information", ())}
         for match in self._offer_compiled.finditer(lowered):
             words = [w.strip("'-") for w in match.group(1).split()]
             if words and words[0] in _OFFER_DETERMINERS:
                 words = words[1:]
-            if words and words[0] not in ours:
+            if words and words[0] not in self._offer_ours:
                 return True
         return False
 
